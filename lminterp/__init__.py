@@ -1,0 +1,1 @@
+"""Continuous LM interpolation: the science library (no Snakemake imports)."""

@@ -1,0 +1,37 @@
+"""Per-job set-up shared by the workflow scripts: log file, thread count, offline hub, seeds.
+
+The library never imports Snakemake; scripts pass plain values in."""
+from __future__ import annotations
+
+import os
+import random
+import sys
+from pathlib import Path
+
+
+def job_setup(log_path: str | os.PathLike | None, threads: int = 1, seed: int | None = None,
+              offline: bool = True, torch_needed: bool = True) -> None:
+    """Send stdout/stderr (progress bars included) to the rule's log, fix threads and seeds."""
+    if log_path:
+        Path(log_path).parent.mkdir(parents=True, exist_ok=True)
+        stream = open(log_path, "w", buffering=1, encoding="utf-8")
+        sys.stdout = stream
+        sys.stderr = stream
+    if offline:
+        for var in ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE", "TRANSFORMERS_OFFLINE"):
+            os.environ[var] = "1"
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ[var] = str(threads)
+    if seed is not None:
+        random.seed(seed)
+    if torch_needed:
+        import torch
+
+        torch.set_num_threads(threads)
+        try:
+            torch.set_num_interop_threads(1)
+        except RuntimeError:  # already set in this process
+            pass
+        if seed is not None:
+            torch.manual_seed(seed)

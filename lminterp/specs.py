@@ -1,0 +1,222 @@
+"""Model specs: every model the paper evaluates, with one canonical, file-system-safe name.
+
+A spec is a method plus a tuple of terms (attribute, alpha, lambda):
+
+- ``interp``       weight interpolation, theta_pre + sum_i lambda_i [alpha_i dW(+i) + (1 - alpha_i) dW(-i)]
+- ``gt``           ground-truth mixture adapter fine-tuned on an alpha fraction of class-1 data (one term)
+- ``dexperts``     DExperts at *scaled* alpha (mapped to a raw strength by the alpha-scaling table)
+- ``dexperts-raw`` DExperts at a raw strength (the sweep the scaling is fitted on); alpha holds the strength
+- ``arith`` / ``arith-raw``   model arithmetic, likewise
+- ``base``         the base model (no terms)
+
+Names: ``method`` then ``_attribute-a<alpha>[-l<lambda>]`` per term, terms in config attribute order,
+lambda omitted when 1. Numbers are written one way only (``format_number``). Examples:
+``interp_sentiment-a0.25``, ``interp_sentiment-a1-l0.5_humor-a0.75-l0.5``, ``dexperts-raw_humor-a-1.5``.
+
+Canonical form: zero-lambda terms dropped (their alpha has no effect), terms sorted, and the GT
+endpoints alpha in {0, 1} are the anchors themselves (``gt_x-a1`` is ``interp_x-a1``), so two figures
+that need the same model share one file and one job.
+"""
+from __future__ import annotations
+
+import itertools
+import math
+import re
+from dataclasses import dataclass
+
+METHODS = ("interp", "gt", "dexperts", "dexperts-raw", "arith", "arith-raw", "base")
+BASELINES = ("dexperts", "arith")          # methods whose alpha is scaled from a raw-strength sweep
+DIGITS = 6                                 # numbers are rounded to this many decimals everywhere
+
+_NUM = r"-?\d+(?:\.\d+)?"
+_TERM_RE = re.compile(rf"^([a-z][a-z0-9]*)-a({_NUM})(?:-l({_NUM}))?$")
+_METHOD_RE = "|".join(re.escape(m) for m in sorted(METHODS, key=len, reverse=True))
+# For Snakemake wildcard constraints: a method, then zero or more terms.
+SPEC_NAME_REGEX = rf"(?:{_METHOD_RE})(?:_[a-z][a-z0-9]*-a{_NUM}(?:-l{_NUM})?)*"
+
+
+def format_number(x: float) -> str:
+    """The one way a number appears in a name: rounded to DIGITS decimals, no trailing zeros, no -0."""
+    x = float(x)
+    if not math.isfinite(x):
+        raise ValueError(f"spec numbers must be finite, got {x}")
+    s = f"{round(x, DIGITS):.{DIGITS}f}".rstrip("0").rstrip(".")
+    return "0" if s in ("-0", "") else s
+
+
+def _round(x: float) -> float:
+    return float(format_number(x))
+
+
+@dataclass(frozen=True)
+class Term:
+    attribute: str
+    alpha: float
+    lam: float = 1.0
+
+    def __post_init__(self):
+        object.__setattr__(self, "alpha", _round(self.alpha))
+        object.__setattr__(self, "lam", _round(self.lam))
+
+
+@dataclass(frozen=True)
+class Spec:
+    method: str
+    terms: tuple[Term, ...] = ()
+
+    @property
+    def name(self) -> str:
+        return spec_name(self)
+
+    @property
+    def attributes(self) -> tuple[str, ...]:
+        return tuple(t.attribute for t in self.terms)
+
+    def alpha(self, attribute: str) -> float:
+        for t in self.terms:
+            if t.attribute == attribute:
+                return t.alpha
+        raise KeyError(f"{self.name} has no term for {attribute!r}")
+
+
+def spec_name(spec: Spec) -> str:
+    parts = [spec.method]
+    for t in spec.terms:
+        s = f"{t.attribute}-a{format_number(t.alpha)}"
+        if t.lam != 1.0:
+            s += f"-l{format_number(t.lam)}"
+        parts.append(s)
+    return "_".join(parts)
+
+
+def parse_spec(name: str) -> Spec:
+    """Inverse of spec_name (the name must be canonical-looking; call canonical() to normalise)."""
+    head, *terms = name.split("_")
+    if head not in METHODS:
+        raise ValueError(f"spec {name!r}: unknown method {head!r} (known: {', '.join(METHODS)})")
+    parsed = []
+    for t in terms:
+        m = _TERM_RE.match(t)
+        if not m:
+            raise ValueError(f"spec {name!r}: malformed term {t!r} (expected attribute-a<alpha>[-l<lambda>])")
+        parsed.append(Term(m.group(1), float(m.group(2)), float(m.group(3)) if m.group(3) else 1.0))
+    return Spec(head, tuple(parsed))
+
+
+def canonical(spec: Spec, attribute_order: list[str] | tuple[str, ...]) -> Spec:
+    """Normalise a spec so that equal models get equal names; validate it against the attributes."""
+    if spec.method not in METHODS:
+        raise ValueError(f"unknown method {spec.method!r} (known: {', '.join(METHODS)})")
+    order = {a: k for k, a in enumerate(attribute_order)}
+    seen = set()
+    for t in spec.terms:
+        if t.attribute not in order:
+            raise ValueError(f"spec {spec.name}: unknown attribute {t.attribute!r} (known: {', '.join(attribute_order)})")
+        if t.attribute in seen:
+            raise ValueError(f"spec {spec.name}: attribute {t.attribute!r} appears twice")
+        if t.lam < 0:
+            raise ValueError(f"spec {spec.name}: lambda must be >= 0")
+        seen.add(t.attribute)
+    if spec.method == "base":
+        if spec.terms:
+            raise ValueError(f"spec {spec.name}: the base model takes no terms")
+        return spec
+    terms = tuple(sorted((t for t in spec.terms if t.lam != 0.0), key=lambda t: order[t.attribute]))
+    if not terms:
+        raise ValueError(f"spec {spec.name}: needs at least one term with lambda > 0")
+    total = sum(t.lam for t in terms)
+    if abs(total - 1.0) > 1e-6:
+        raise ValueError(f"spec {spec.name}: lambdas must sum to 1 (got {total:g})")
+    method = spec.method
+    if method == "gt":
+        if len(terms) != 1:
+            raise ValueError(f"spec {spec.name}: a ground-truth mixture has exactly one attribute")
+        if not 0.0 <= terms[0].alpha <= 1.0:
+            raise ValueError(f"spec {spec.name}: a ground-truth class-1 fraction must lie in [0, 1]")
+        if terms[0].alpha in (0.0, 1.0):
+            method = "interp"  # the GT endpoints are the anchors themselves
+    return Spec(method, terms)
+
+
+def make(method: str, attribute_order, *terms: tuple) -> Spec:
+    """Convenience: make("interp", order, ("sentiment", 0.5), ("humor", 1, 0.5)) -> canonical Spec."""
+    return canonical(Spec(method, tuple(Term(*t) for t in terms)), attribute_order)
+
+
+# --------------------------------------------------------------------------------------- sweeps
+def family(spec: Spec) -> str:
+    """The kind of model, used to group specs into sweeps (one job per sweep)."""
+    n = len(spec.terms)
+    if spec.method == "interp" and n == 1 and spec.terms[0].alpha in (0.0, 1.0):
+        return "anchors"
+    return {0: "base", 1: "single", 2: "pair", 3: "triple"}.get(n, "multi")
+
+
+def sweep_id(spec: Spec, by: str = "family") -> str:
+    """The sweep (generation job) that owns a spec. Each spec is owned by exactly one sweep."""
+    sid = f"{spec.method}-{family(spec)}"
+    if by == "attributes" and spec.terms:
+        sid += "-" + "-".join(spec.attributes)
+    elif by != "family":
+        raise ValueError(f"generation.sweep_by must be 'family' or 'attributes', got {by!r}")
+    return sid
+
+
+def group_sweeps(specs, by: str = "family") -> dict[str, list[Spec]]:
+    sweeps: dict[str, list[Spec]] = {}
+    for s in sorted(set(specs), key=spec_name):
+        sweeps.setdefault(sweep_id(s, by), []).append(s)
+    return dict(sorted(sweeps.items()))
+
+
+# ------------------------------------------------------------------ which models each target needs
+def anchor_specs(attributes) -> list[Spec]:
+    return [make("interp", attributes, (a, cls)) for a in attributes for cls in (0, 1)]
+
+
+def raw_sweep_specs(method: str, attributes, raw_strengths) -> list[Spec]:
+    """The raw-strength sweep of a baseline that its alpha scaling is fitted on (paper: alpha in [-2, 2])."""
+    if method not in BASELINES:
+        raise ValueError(f"no raw sweep for method {method!r}")
+    return [make(f"{method}-raw", attributes, (a, r)) for a in attributes for r in raw_strengths]
+
+
+def entanglement_specs(method: str, attributes, alphas, lam: float, fixed_alpha: float) -> dict[tuple[str, str], list[Spec]]:
+    """Fig 8 (fixed_alpha = 1) / fig 16 (fixed_alpha = 0): for each ordered pair (i, j), i != j, the models
+    with scaled alpha_i = fixed_alpha and alpha_j over the grid, lambda_i = lam, lambda_j = 1 - lam."""
+    out = {}
+    for i, j in itertools.permutations(attributes, 2):
+        out[(i, j)] = [make(method, attributes, (i, fixed_alpha, lam), (j, a, 1.0 - lam)) for a in alphas]
+    return out
+
+
+def entanglement_figure_specs(cfg: dict, fixed_alpha: float) -> list[Spec]:
+    attributes = list(cfg["attributes"])
+    ent = cfg["entanglement"]
+    specs: list[Spec] = []
+    for method in ("interp",) + BASELINES:
+        for group in entanglement_specs(method, attributes, ent["alphas"], ent["lambda"], fixed_alpha).values():
+            specs.extend(group)
+    specs.extend(scaling_specs(cfg))
+    return specs
+
+
+def scaling_specs(cfg: dict) -> list[Spec]:
+    """Everything the alpha scaling of the baselines needs: anchors (targets) and raw sweeps."""
+    attributes = list(cfg["attributes"])
+    specs = anchor_specs(attributes)
+    for m in BASELINES:
+        specs.extend(raw_sweep_specs(m, attributes, cfg["baselines"]["raw_strengths"]))
+    return specs
+
+
+ENTANGLEMENT_FIGURES = {"fig8": 1.0, "fig16": 0.0}   # figure -> fixed scaled alpha_i
+
+
+def all_specs(cfg: dict) -> list[Spec]:
+    """Every model some target of the workflow needs (fixes the sweeps, so sweeps do not depend on
+    which target was asked for)."""
+    specs = set(scaling_specs(cfg))
+    for fixed in ENTANGLEMENT_FIGURES.values():
+        specs.update(entanglement_figure_specs(cfg, fixed))
+    return sorted(specs, key=spec_name)

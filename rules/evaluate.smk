@@ -1,0 +1,78 @@
+# Metric tables: alpha scaling of the baselines, entanglement (fig8/fig16 numbers), sanity checks.
+
+
+rule alpha_scaling:
+    input:
+        raw=lambda w: [score_path(s) for s in S.raw_sweep_specs(w.method, ATTRIBUTES, config["baselines"]["raw_strengths"])],
+        anchors=[score_path(s) for s in S.anchor_specs(ATTRIBUTES)],
+    output:
+        f"{RESULTS}/scaling/{{method}}.csv",
+    params:
+        attributes=ATTRIBUTES,
+        raw_strengths=config["baselines"]["raw_strengths"],
+    resources:
+        **res("light"),
+    log:
+        "logs/evaluate/alpha_scaling_{method}.log",
+    benchmark:
+        "benchmarks/evaluate/alpha_scaling_{method}.tsv"
+    conda:
+        "../envs/plot.yaml"
+    script:
+        "../scripts/alpha_scaling.py"
+
+
+def entanglement_inputs(wildcards):
+    fixed = S.ENTANGLEMENT_FIGURES[wildcards.fig]
+    ent = config["entanglement"]
+    return sorted(
+        {
+            score_path(s)
+            for m in ("interp",) + S.BASELINES
+            for group in S.entanglement_specs(m, ATTRIBUTES, ent["alphas"], ent["lambda"], fixed).values()
+            for s in group
+        }
+    )
+
+
+rule entanglement_table:
+    input:
+        entanglement_inputs,
+    output:
+        "figures/{fig}.csv",
+    wildcard_constraints:
+        fig="|".join(S.ENTANGLEMENT_FIGURES),
+    params:
+        attributes=ATTRIBUTES,
+        entanglement=config["entanglement"],
+        fixed_alpha=lambda w: S.ENTANGLEMENT_FIGURES[w.fig],
+        results=RESULTS,
+    resources:
+        **res("light"),
+    log:
+        "logs/evaluate/entanglement_{fig}.log",
+    benchmark:
+        "benchmarks/evaluate/entanglement_{fig}.tsv"
+    conda:
+        "../envs/plot.yaml"
+    script:
+        "../scripts/entanglement_table.py"
+
+
+rule sanity:
+    input:
+        classifiers=[classifier_dir(a) for a in ATTRIBUTES],
+        anchors=[score_path(s) for s in S.anchor_specs(ATTRIBUTES)],
+    output:
+        f"{RESULTS}/sanity.json",
+    params:
+        attributes=ATTRIBUTES,
+        world=config["world"],
+    resources:
+        **res("light"),
+    log:
+        "logs/evaluate/sanity.log",
+    conda:
+        "../envs/plot.yaml"
+    script:
+        "../scripts/sanity.py"

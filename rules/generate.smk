@@ -1,0 +1,73 @@
+# Generation and scoring. One job per sweep: a sweep loads the base model and its adapter bank once
+# and serves many specs (batched, one set of rows per spec), but writes one file per spec. Sweeps are
+# fixed by the config (lminterp.specs.group_sweeps), never by the target asked for, so every spec has
+# exactly one owner and figures that need the same model share its file.
+
+
+def sweep_adapters(sweep_specs):
+    """Adapter directories a sweep's recipes draw on (anchors for interpolation and DExperts)."""
+    attrs = sorted({t.attribute for s in sweep_specs for t in s.terms}, key=ATTRIBUTES.index)
+    if sweep_specs[0].method.startswith("arith"):
+        return {}
+    return {f"{a}-{p}": anchor_dir(a, p) for a in attrs for p in POLES}
+
+
+def sweep_scaling(sweep_specs):
+    method = sweep_specs[0].method
+    return {"scaling": f"{RESULTS}/scaling/{method}.csv"} if method in S.BASELINES else {}
+
+
+for _sweep, _specs in SWEEPS.items():
+
+    rule:
+        name:
+            f"generate_{_sweep.replace('-', '_')}"
+        input:
+            base=BASE_MODEL,
+            tokenizer=TOKENIZER,
+            prompts=PROMPTS,
+            **sweep_adapters(_specs),
+            **sweep_scaling(_specs),
+        output:
+            [gen_path(s) for s in _specs],
+        params:
+            specs=[s.name for s in _specs],
+            adapters=sweep_adapters(_specs),
+            attributes=config["attributes"],
+            generation=config["generation"],
+            baselines=config["baselines"],
+            seed=config["seed"],
+        threads: config["threads_per_job"]
+        resources:
+            **res("generate"),
+        log:
+            f"logs/generate/{_sweep}.log",
+        benchmark:
+            f"benchmarks/generate/{_sweep}.tsv"
+        conda:
+            "../envs/torch.yaml"
+        script:
+            "../scripts/generate.py"
+
+    rule:
+        name:
+            f"score_{_sweep.replace('-', '_')}"
+        input:
+            generations=[gen_path(s) for s in _specs],
+            classifiers=[classifier_dir(a) for a in ATTRIBUTES],
+        output:
+            [score_path(s) for s in _specs],
+        params:
+            attributes=ATTRIBUTES,
+            world=config["world"],
+        threads: config["threads_per_job"]
+        resources:
+            **res("score"),
+        log:
+            f"logs/score/{_sweep}.log",
+        benchmark:
+            f"benchmarks/score/{_sweep}.tsv"
+        conda:
+            "../envs/torch.yaml"
+        script:
+            "../scripts/score.py"

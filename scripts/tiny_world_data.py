@@ -1,0 +1,20 @@
+"""The tiny world's data: pretraining corpus, per-attribute LM and classifier splits, prompts, perplexity corpus."""
+from lminterp.data import write_tiny_world
+from lminterp.io import write_json
+from lminterp.runtime import job_setup
+from lminterp.world import WorldSpec
+
+job_setup(snakemake.log[0], torch_needed=False)
+p = snakemake.params
+spec = WorldSpec(
+    correlations=tuple((c["attributes"][0], c["attributes"][1], c["agreement"]) for c in p.world["correlations"]),
+    descriptors={a: {int(k): v for k, v in d["system_prompts"].items()} for a, d in p.attributes.items()},
+    descriptor_fraction=p.world["descriptor_fraction"],
+)
+summary = write_tiny_world(
+    p.out_dir, seed=p.seed, spec=spec, attributes=list(p.attributes),
+    n_pretrain=p.world["pretrain_texts"], n_lm_per_class=p.data["lm_texts_per_class"],
+    n_classifier_per_class=p.data["classifier_texts_per_class"], n_prompts=p.data["prompts"],
+    n_perplexity_texts=p.world["perplexity_texts"],
+)
+write_json(snakemake.output.summary, summary)

@@ -1,0 +1,68 @@
+import copy
+from pathlib import Path
+
+import pytest
+import yaml
+
+from lminterp.config import ConfigError, load_config, validate_config
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def default_raw():
+    return yaml.safe_load((ROOT / "config.yaml").read_text())
+
+
+def test_default_config_is_valid(default_raw):
+    cfg = load_config(ROOT / "config.yaml")
+    assert list(cfg["attributes"]) == ["sentiment", "politeness", "formality", "simplicity", "humor"]
+    assert cfg["lora"]["r"] >= 1
+
+
+def test_defaults_are_filled():
+    cfg = validate_config({"attributes": {"humor": {"class_names": ["serious", "funny"],
+                                                    "system_prompts": {"0": "x", "1": "y"}}}})
+    assert cfg["generation"]["sweep_by"] == "family"
+    assert cfg["entanglement"]["alphas"][0] == 0.0
+    assert cfg["resources"]["generate"]["mem_mb"] > 0
+
+
+def _broken(raw, path, value):
+    cfg = copy.deepcopy(raw)
+    node = cfg
+    for k in path[:-1]:
+        node = node[k]
+    if value is KeyError:
+        del node[path[-1]]
+    else:
+        node[path[-1]] = value
+    return cfg
+
+
+@pytest.mark.parametrize("path,value,needle", [
+    (["lora", "r"], 0, "lora.r"),
+    (["lora", "dropout"], 1.5, "lora.dropout"),
+    (["lora", "rank"], 8, "allowed keys"),
+    (["world"], "moon", "allowed: tiny, hub"),
+    (["generation", "sweep_by"], "everything", "generation.sweep_by"),
+    (["entanglement", "alphas"], [0.25, 0.5, 1.0], "entanglement.alphas"),
+    (["entanglement", "alphas"], [0.0, 1.0, 0.5], "entanglement.alphas"),
+    (["baselines", "raw_strengths"], [1.0, -1.0, 0.0], "baselines.raw_strengths"),
+    (["tiny_world", "correlations"], [{"attributes": ["politeness", "tone"], "agreement": 0.7}], "tiny_world.correlations.0"),
+    (["tiny_world", "correlations"], [{"attributes": ["politeness", "formality"], "agreement": 1.7}], "agreement"),
+    (["attributes", "sentiment", "system_prompts"], {"1": "only one pole"}, "system_prompts"),
+    (["base_model", "architecture", "num_attention_heads"], 3, "hidden_size"),
+    (["resources", "generate", "gpu"], -1, "resources.generate.gpu"),
+])
+def test_config_errors_name_the_key(default_raw, path, value, needle):
+    with pytest.raises(ConfigError) as err:
+        validate_config(_broken(default_raw, path, value))
+    assert needle in str(err.value)
+
+
+def test_unknown_tiny_world_attribute(default_raw):
+    cfg = copy.deepcopy(default_raw)
+    cfg["attributes"]["toxicity"] = {"class_names": ["clean", "toxic"], "system_prompts": {"0": "a", "1": "b"}}
+    with pytest.raises(ConfigError, match="attributes.toxicity"):
+        validate_config(cfg)

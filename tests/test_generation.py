@@ -1,0 +1,295 @@
+"""Generation engine: logit combination (DExperts / model arithmetic), KV-cached batched decoding vs full
+recompute, inverse-CDF sampling, determinism and pass counting."""
+from __future__ import annotations
+
+import copy
+
+import pytest
+import torch
+
+torch.set_num_threads(1)
+
+from peft import LoraConfig, get_peft_model  # noqa: E402
+from tokenizers import Tokenizer, decoders, models, pre_tokenizers  # noqa: E402
+from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast  # noqa: E402
+
+from lminterp.adapters import AdapterBank, merged_state_dict  # noqa: E402
+from lminterp.generation import (  # noqa: E402
+    Component,
+    GenerationStats,
+    Recipe,
+    SamplingConfig,
+    count_forward_passes,
+    dexperts_recipe,
+    generate,
+    model_arithmetic_recipe,
+    next_token_logits,
+    spec_seed,
+    top_p_filter,
+    weight_recipe,
+)
+from lminterp.mixing import attach_bank  # noqa: E402
+
+ALL = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
+ADAPTERS = {
+    "sentiment-1": dict(r=4, lora_alpha=8, target_modules=ALL),
+    "sentiment-0": dict(r=8, lora_alpha=8, target_modules=ALL),
+    "formality-1": dict(r=2, lora_alpha=4, target_modules=["q_proj", "v_proj", "down_proj"]),
+    "formality-0": dict(r=4, lora_alpha=4, target_modules=ALL),
+}
+PROMPTS = ["the cat", "a", "hello there, my friend", "why is it so", "ok."]
+POS, NEG = "be kind.", "be very rude and mean!"
+# extra stop tokens (besides </s>) so that samples end at different steps: exercises stopping and the removal
+# of finished samples from the running batch
+STOP = [2] + list(range(40, 52))
+
+
+def char_tokenizer() -> PreTrainedTokenizerFast:
+    vocab = {"<pad>": 0, "<s>": 1, "</s>": 2, "<unk>": 3}
+    for c in "abcdefghijklmnopqrstuvwxyz .,!?'":
+        vocab[c] = len(vocab)
+    while len(vocab) < 100:
+        vocab[f"<x{len(vocab)}>"] = len(vocab)
+    tk = Tokenizer(models.WordLevel(vocab, unk_token="<unk>"))
+    tk.pre_tokenizer = pre_tokenizers.Split("", "isolated")
+    tk.decoder = decoders.Fuse()
+    return PreTrainedTokenizerFast(tokenizer_object=tk, bos_token="<s>", eos_token="</s>", pad_token="<pad>",
+                                   unk_token="<unk>")
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory):
+    torch.manual_seed(0)
+    cfg = LlamaConfig(vocab_size=100, hidden_size=64, intermediate_size=128, num_hidden_layers=2,
+                      num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=256, bos_token_id=1,
+                      eos_token_id=2, pad_token_id=0, tie_word_embeddings=False)
+    base = LlamaForCausalLM(cfg).eval()
+    with torch.no_grad():  # peakier next-token distributions than a fresh init (meaningful top-p / argmax)
+        base.lm_head.weight.mul_(25.0)
+        base.lm_head.weight[2] -= 0.5 * base.lm_head.weight[2]  # eos not too likely
+    root = tmp_path_factory.mktemp("adapters")
+    dirs = {}
+    for i, (name, kw) in enumerate(ADAPTERS.items()):
+        torch.manual_seed(10 + i)
+        pm = get_peft_model(copy.deepcopy(base), LoraConfig(lora_dropout=0.0, **kw))
+        with torch.no_grad():
+            for n, p in pm.named_parameters():
+                if "lora_B" in n:
+                    p.normal_(0.0, 0.08)
+        dirs[name] = root / name
+        pm.save_pretrained(str(dirs[name]))
+    bank = AdapterBank.from_dirs(dirs)
+    model = copy.deepcopy(base)
+    attach_bank(model, bank)
+    return base, bank, model, char_tokenizer()
+
+
+# ----------------------------------------------------------------------------------- independent reference
+def ref_top_p(z: torch.Tensor, p: float) -> torch.Tensor:
+    """Straightforward per-element nucleus filter (DExperts convention: keep a token while the mass before it
+    is <= p)."""
+    z = z.clone()
+    probs = torch.softmax(z.double(), -1)
+    order = sorted(range(z.numel()), key=lambda i: -float(z[i]))
+    before = 0.0
+    for rank, i in enumerate(order):
+        if rank > 0 and before > p:
+            z[i] = float("-inf")
+        before += float(probs[i])
+    return z
+
+
+class RefDecoder:
+    """Full-recompute (no cache, no padding, one sequence at a time) reference of a recipe, with merged models."""
+
+    def __init__(self, base, bank, tok):
+        self.base, self.bank, self.tok = base, bank, tok
+        self._models = {}
+
+    def model_for(self, weights):
+        key = tuple(sorted(dict(weights).items()))
+        if not key or all(w == 0 for _, w in key):
+            return self.base
+        if key not in self._models:
+            m = copy.deepcopy(self.base)
+            m.load_state_dict(merged_state_dict(self.base, self.bank, dict(key)))
+            self._models[key] = m.eval()
+        return self._models[key]
+
+    def ids(self, prefix, prompt):
+        text = prompt if not prefix else prefix + " " + prompt
+        return [1] + self.tok(text, add_special_tokens=False)["input_ids"]
+
+    @torch.no_grad()
+    def logits(self, recipe: Recipe, prompt: str, new: list[int]) -> torch.Tensor:
+        total = None
+        for c in recipe.components:
+            ids = torch.tensor([self.ids(c.prefix, prompt) + new])
+            z = self.model_for(c.adapter_weights)(ids).logits[0, -1].double()
+            if c.top_p is not None:
+                z = ref_top_p(z, c.top_p)
+            term = torch.where(torch.isneginf(z), z, c.logit_weight * z)
+            total = term if total is None else total + term
+        return total
+
+    def decode(self, recipe, prompt, steps, *, temperature=0.0, top_p=1.0, uniforms=None, stop=(2,)) -> str:
+        new = []
+        for t in range(steps):
+            z = self.logits(recipe, prompt, new)
+            if temperature == 0:
+                nxt = int(z.argmax())
+            else:
+                z = ref_top_p(z / temperature, top_p) if top_p < 1 else z / temperature
+                probs = torch.softmax(z, -1)
+                cdf = torch.cumsum(probs, -1)
+                nxt = int((cdf <= float(uniforms[t]) * float(cdf[-1])).sum())
+            if nxt in stop:
+                break
+            new.append(nxt)
+        return self.tok.decode(new, skip_special_tokens=True)
+
+
+def recipes_all() -> dict[str, Recipe]:
+    return {
+        "base": weight_recipe({}),
+        "interp": weight_recipe({"sentiment-1": 0.3, "sentiment-0": 0.7}),
+        "extrap": weight_recipe({"sentiment-1": 1.5, "sentiment-0": -0.5, "formality-1": 0.4, "formality-0": 0.2}),
+        "dexperts": dexperts_recipe({"sentiment-1": 1.0}, {"sentiment-0": 1.0}, alpha=2.0, base_top_p=0.9),
+        "marith": model_arithmetic_recipe(POS, NEG, alpha=1.5),
+    }
+
+
+# ----------------------------------------------------------------------------------- tests
+def test_top_p_filter_matches_reference():
+    torch.manual_seed(3)
+    # peaked and flat rows: with fast_k=8 the peaked ones take the top-k path, the others the full sort
+    z = torch.randn(8, 50) * torch.tensor([0.1, 0.5, 1, 2, 3, 5, 8, 12])[:, None]
+    used_fast = False
+    for p in (0.05, 0.5, 0.9, 0.99):
+        for fast_k in (8, 10 ** 6):
+            got = top_p_filter(z, p, fast_k=fast_k)
+            for i in range(z.shape[0]):
+                kept = ~torch.isneginf(got[i])
+                assert torch.equal(kept, ~torch.isneginf(ref_top_p(z[i], p))), (p, fast_k, i)
+                assert torch.equal(got[i][kept], z[i][kept])
+                used_fast |= fast_k == 8 and 1 < int(kept.sum()) < 8
+    assert used_fast
+    assert torch.equal(top_p_filter(z, 1.0), z)
+
+
+def test_combined_logits_equal_hand_computed(world):
+    base, bank, model, tok = world
+    ref = RefDecoder(base, bank, tok)
+    a = 2.0
+    recipes = {
+        "dexperts": dexperts_recipe({"sentiment-1": 1.0}, {"sentiment-0": 1.0}, alpha=a, base_top_p=0.9),
+        "dexperts_narrow": dexperts_recipe({"formality-1": 1.0}, {"formality-0": 1.0}, alpha=a, base_top_p=0.3),
+        "marith": model_arithmetic_recipe(POS, NEG, alpha=a),
+        "interp": weight_recipe({"sentiment-1": 0.3, "sentiment-0": 0.7}),
+        # a filtered component with a negative weight: its -inf must stay -inf (not become +inf)
+        "odd": Recipe((Component(top_p=0.5, logit_weight=-0.5), Component(adapter_weights={"sentiment-1": 1.0}))),
+    }
+    got = next_token_logits(model, tok, recipes, PROMPTS)
+    with torch.no_grad():
+        for p, prompt in enumerate(PROMPTS):
+            def z(weights=(), prefix=""):
+                return ref.model_for(weights)(torch.tensor([ref.ids(prefix, prompt)])).logits[0, -1].double()
+            hand = {
+                "dexperts": ref_top_p(z(), 0.9) + a * (z({"sentiment-1": 1.0}) - z({"sentiment-0": 1.0})),
+                "dexperts_narrow": ref_top_p(z(), 0.3) + a * (z({"formality-1": 1.0}) - z({"formality-0": 1.0})),
+                "marith": z() + a * (z(prefix=POS) - z(prefix=NEG)),
+                "interp": z({"sentiment-1": 0.3, "sentiment-0": 0.7}),
+                "odd": torch.where(torch.isneginf(f := ref_top_p(z(), 0.5)), f, -0.5 * f) + z({"sentiment-1": 1.0}),
+            }
+            for name, h in hand.items():
+                g = got[name][p].double()
+                assert torch.equal(torch.isneginf(g), torch.isneginf(h)), (name, p)
+                fin = torch.isfinite(h)
+                torch.testing.assert_close(g[fin], h[fin], atol=1e-4, rtol=1e-4)
+            assert torch.isneginf(hand["dexperts_narrow"]).sum() > 10  # the filter really removes tokens
+            assert (hand["dexperts"][fin] - z()[fin]).abs().max() > 0.1
+
+
+@pytest.mark.parametrize("batch_rows", [512, 7])
+def test_greedy_kv_cached_batched_equals_full_recompute(world, batch_rows):
+    base, bank, model, tok = world
+    ref = RefDecoder(base, bank, tok)
+    recipes = recipes_all()
+    steps = 10
+    st = GenerationStats()
+    out = generate(model, tok, recipes, PROMPTS, samples_per_prompt=1, seed=0, progress=False, eos_token_ids=STOP,
+                   sampling=SamplingConfig(max_new_tokens=steps, temperature=0.0, batch_rows=batch_rows), stats=st)
+    conts = set()
+    for name, recipe in recipes.items():
+        assert [r["prompt_id"] for r in out[name]] == list(range(len(PROMPTS)))
+        for r, prompt in zip(out[name], PROMPTS):
+            assert r["prompt"] == prompt and r["sample"] == 0
+            assert r["continuation"] == ref.decode(recipe, prompt, steps, stop=STOP), (name, prompt)
+            conts.add(r["continuation"])
+    assert len(conts) > 10  # the specs really differ
+    n_samples = len(recipes) * len(PROMPTS)
+    assert n_samples < st.total_tokens < n_samples * steps  # some samples stopped early, not all at once
+
+
+def test_sampling_equals_reference_inverse_cdf(world):
+    base, bank, model, tok = world
+    ref = RefDecoder(base, bank, tok)
+    recipes = {k: v for k, v in recipes_all().items() if k in ("extrap", "dexperts", "marith")}
+    steps, S, seed = 8, 2, 1234
+    sc = SamplingConfig(max_new_tokens=steps, temperature=0.7, top_p=0.8, batch_rows=16)
+    out = generate(model, tok, recipes, PROMPTS[:3], samples_per_prompt=S, seed=seed, sampling=sc, progress=False,
+                   eos_token_ids=STOP)
+    for name, recipe in recipes.items():
+        assert [(r["prompt_id"], r["sample"]) for r in out[name]] == [(p, j) for p in range(3) for j in range(S)]
+        for r in out[name]:
+            g = torch.Generator().manual_seed(spec_seed(seed, name, r["prompt_id"]))
+            U = torch.rand(S, steps, generator=g, dtype=torch.float64)
+            want = ref.decode(recipe, r["prompt"], steps, temperature=0.7, top_p=0.8, uniforms=U[r["sample"]],
+                              stop=STOP)
+            assert r["continuation"] == want, (name, r["prompt_id"], r["sample"])
+
+
+def test_determinism_and_independence_from_other_specs(world):
+    _, _, model, tok = world
+    recipes = recipes_all()
+    sc = SamplingConfig(max_new_tokens=12, temperature=1.0, top_p=0.95, batch_rows=64)
+    kw = dict(samples_per_prompt=3, progress=False, eos_token_ids=STOP)
+    a = generate(model, tok, recipes, PROMPTS, seed=7, sampling=sc, **kw)
+    b = generate(model, tok, recipes, PROMPTS, seed=7, sampling=sc, **kw)
+    assert a == b
+    for name in ("dexperts", "interp"):
+        alone = generate(model, tok, {name: recipes[name]}, PROMPTS, seed=7,
+                         sampling=SamplingConfig(max_new_tokens=12, temperature=1.0, top_p=0.95, batch_rows=5), **kw)
+        assert alone[name] == a[name]
+    c = generate(model, tok, recipes, PROMPTS, seed=8, sampling=sc, **kw)
+    assert c != a
+    # samples of one prompt differ from each other (independent noise per sample)
+    assert len({r["continuation"] for r in a["interp"] if r["prompt_id"] == 2}) > 1
+
+
+def test_pass_counting_and_stats(world):
+    _, _, model, tok = world
+    recipes = recipes_all()
+    assert count_forward_passes(recipes) == {"base": 1, "interp": 1, "extrap": 1, "dexperts": 3, "marith": 3}
+    st = GenerationStats()
+    out = generate(model, tok, recipes, PROMPTS, samples_per_prompt=2, seed=0, progress=False, stats=st,
+                   sampling=SamplingConfig(max_new_tokens=6, batch_rows=20))
+    assert st.rows_per_token == count_forward_passes(recipes)
+    for name, recs in out.items():
+        assert len(recs) == 2 * len(PROMPTS)
+        assert len(recs) <= st.tokens[name] <= 6 * len(recs)  # >= 1 token per sample (eos included)
+        assert st.row_steps[name] == st.tokens[name] * recipes[name].rows
+    assert st.total_tokens > 0 and st.tokens_per_s > 0 and st.batches >= 2
+    assert st.as_dict()["total_tokens"] == st.total_tokens
+    share = st.time_share_s()
+    assert sum(share.values()) == pytest.approx(st.wall_s) and share["dexperts"] > share["interp"]
+
+
+def test_recipe_validation_and_component_normalisation():
+    c = Component(adapter_weights={"a": 1}, logit_weight=2)
+    assert c.adapter_weights == (("a", 1.0),) and isinstance(c.logit_weight, float)
+    with pytest.raises(ValueError):
+        Recipe(())
+    with pytest.raises(ValueError):
+        Component(top_p=0.0)
+    hash(dexperts_recipe({"x": 1.0}, {"y": 1.0}, 1.0))  # frozen + hashable

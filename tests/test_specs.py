@@ -1,0 +1,75 @@
+import pytest
+
+from lminterp import specs as S
+
+ORDER = ["sentiment", "politeness", "formality", "simplicity", "humor"]
+
+
+@pytest.mark.parametrize("x,expected", [(0.25, "0.25"), (1.0, "1"), (-0.0, "0"), (0.1 + 0.2, "0.3"),
+                                        (-1.5, "-1.5"), (0.250000001, "0.25"), (2, "2"), (1e-7, "0")])
+def test_format_number_one_way_only(x, expected):
+    assert S.format_number(x) == expected
+
+
+def test_names_round_trip():
+    cases = [
+        S.make("interp", ORDER, ("sentiment", 0.25)),
+        S.make("interp", ORDER, ("humor", 0.75, 0.5), ("sentiment", 1, 0.5)),
+        S.make("dexperts-raw", ORDER, ("humor", -1.5)),
+        S.make("arith", ORDER, ("politeness", 0.5, 0.3), ("formality", 0, 0.7)),
+        S.make("gt", ORDER, ("simplicity", 0.3)),
+        S.Spec("base"),
+        S.make("interp", ORDER, *[(a, 0.2 * k, 0.2) for k, a in enumerate(ORDER)]),
+    ]
+    for spec in cases:
+        name = spec.name
+        assert S.parse_spec(name) == spec
+        assert S.canonical(S.parse_spec(name), ORDER).name == name
+        import re
+        assert re.fullmatch(S.SPEC_NAME_REGEX, name)
+
+
+def test_canonical_order_and_zero_lambda():
+    a = S.make("interp", ORDER, ("humor", 1, 0.5), ("sentiment", 0, 0.5))
+    assert a.name == "interp_sentiment-a0-l0.5_humor-a1-l0.5"
+    # a zero-lambda term has no effect on the model, so it is not part of the name
+    b = S.make("interp", ORDER, ("humor", 0.3, 0.0), ("sentiment", 0.5, 1.0))
+    assert b == S.make("interp", ORDER, ("sentiment", 0.5))
+
+
+def test_gt_endpoints_are_the_anchors():
+    assert S.make("gt", ORDER, ("humor", 1.0)) == S.make("interp", ORDER, ("humor", 1))
+    assert S.make("gt", ORDER, ("humor", 0)).name == "interp_humor-a0"
+    assert S.make("gt", ORDER, ("humor", 0.5)).method == "gt"
+
+
+@pytest.mark.parametrize("bad", [
+    lambda: S.make("interp", ORDER, ("sentiment", 0.5, 0.5)),            # lambdas sum to 0.5
+    lambda: S.make("interp", ORDER, ("nonsense", 0.5)),                 # unknown attribute
+    lambda: S.make("gt", ORDER, ("humor", 1.5)),                        # GT fraction outside [0, 1]
+    lambda: S.make("teleport", ORDER, ("humor", 1)),                    # unknown method
+    lambda: S.parse_spec("interp_humor-x1"),                            # malformed term
+    lambda: S.make("interp", ORDER, ("humor", 0.5, 0.5), ("humor", 1, 0.5)),  # attribute twice
+])
+def test_bad_specs_fail(bad):
+    with pytest.raises(ValueError):
+        bad()
+
+
+def test_entanglement_specs_share_models():
+    cfg = {"attributes": {a: {} for a in ORDER}, "entanglement": {"alphas": [0, 0.25, 0.5, 0.75, 1], "lambda": 0.5},
+           "baselines": {"raw_strengths": [-1, 0, 1]}}
+    fig8 = S.entanglement_specs("interp", ORDER, [0, 0.25, 0.5, 0.75, 1], 0.5, 1.0)
+    assert len(fig8) == 20
+    flat = {s for g in fig8.values() for s in g}
+    assert len(flat) == 20 * 5 - 10      # (i=1, j=1) is the same model as (j=1, i=1)
+    fig16 = {s for g in S.entanglement_specs("interp", ORDER, [0, 0.25, 0.5, 0.75, 1], 0.5, 0.0).values() for s in g}
+    assert len(flat | fig16) == 10 * 16  # per unordered pair: the 5x5 grid less its 3x3 interior
+    every = S.all_specs(cfg)
+    assert len(every) == len(set(every))
+    sweeps = S.group_sweeps(every)
+    owned = [s for ss in sweeps.values() for s in ss]
+    assert sorted(owned, key=S.spec_name) == every  # each spec owned by exactly one sweep
+    assert set(sweeps) >= {"interp-anchors", "interp-pair", "dexperts-raw-single", "dexperts-pair", "arith-pair"}
+    fine = S.group_sweeps(every, by="attributes")
+    assert "interp-pair-sentiment-humor" in fine and len(fine) > len(sweeps)

@@ -1,0 +1,293 @@
+"""Tests of the training code: tokenizer, base-model pretraining, LoRA adapters, classifier.
+
+Small synthetic corpora (a toy grammar), tiny models, 1 torch thread; the whole file runs in well
+under a minute on 2 CPU cores.
+"""
+from __future__ import annotations
+
+import json
+import math
+import random
+
+import numpy as np
+import pytest
+import torch
+
+torch.set_num_threads(1)
+
+from lminterp.classifier import load_classifier, score_texts, train_classifier  # noqa: E402
+from lminterp.lora_training import train_lora_adapter, train_lora_adapters  # noqa: E402
+from lminterp.pretrain import (  # noqa: E402
+    encode_lm_texts,
+    evaluate_lm_loss,
+    load_base_model,
+    pretrain_base_model,
+)
+from lminterp.tokenizer import load_tokenizer, train_tokenizer  # noqa: E402
+
+MARKER = "zebra"
+ADJ = ["big", "small", "red", "blue", "old", "new", "quiet", "loud", "warm", "cold", "happy", "sad"]
+NOUN = ["cat", "dog", "bird", "house", "tree", "river", "car", "book", "child", "teacher", "garden", "city"]
+VERB = ["sees", "likes", "finds", "follows", "paints", "visits", "watches", "carries"]
+ADV = ["quickly", "slowly", "often", "never", "always", "gladly"]
+TINY_ARCH = dict(hidden_size=64, intermediate_size=128, num_hidden_layers=2, num_attention_heads=4,
+                 num_key_value_heads=4, max_position_embeddings=128, tie_word_embeddings=True)
+MAX_LEN = 64
+
+
+def _sentence(rng: random.Random) -> list[str]:
+    return ["the", rng.choice(ADJ), rng.choice(NOUN), rng.choice(ADV), rng.choice(VERB),
+            "a", rng.choice(ADJ), rng.choice(NOUN), rng.choice([".", ",", "!"])]
+
+
+def make_texts(n: int, seed: int, marker_end: bool = False, marker_rate: float = 0.0) -> list[str]:
+    """Texts of 27-45 words from a toy grammar; optionally always ending in '<MARKER> .'."""
+    rng = random.Random(seed)
+    out = []
+    for _ in range(n):
+        words: list[str] = []
+        for _ in range(rng.randint(3, 5)):
+            words += _sentence(rng)
+        if rng.random() < marker_rate:
+            words.insert(rng.randrange(len(words)), MARKER)
+        words[-1] = "."
+        if marker_end:
+            words[-1:] = [MARKER, "."]
+        out.append(" ".join(words))
+    return out
+
+
+# ------------------------------------------------------------------------------------ fixtures
+
+
+@pytest.fixture(scope="module")
+def corpus():
+    return {
+        "train": make_texts(400, seed=1, marker_rate=0.05),
+        "heldout": make_texts(40, seed=2),
+        "marker_train": make_texts(120, seed=3, marker_end=True),
+        "marker_heldout": make_texts(30, seed=4, marker_end=True),
+    }
+
+
+@pytest.fixture(scope="module")
+def tokenizer(corpus, tmp_path_factory):
+    out = tmp_path_factory.mktemp("tok") / "tokenizer"
+    return train_tokenizer(corpus["train"] + corpus["marker_train"], 300, out), out
+
+
+PRETRAIN_KW = dict(steps=60, batch_size=16, learning_rate=3e-3, warmup_steps=5, max_length=MAX_LEN, seed=7,
+                   progress=False)
+
+
+@pytest.fixture(scope="module")
+def base(corpus, tokenizer, tmp_path_factory):
+    tok, _ = tokenizer
+    out = tmp_path_factory.mktemp("base") / "base"
+    metrics = pretrain_base_model(corpus["train"], tok, TINY_ARCH, out_dir=out, eval_texts=corpus["heldout"],
+                                  **PRETRAIN_KW)
+    return metrics, out
+
+
+def _marker_logprob(model, tok, texts) -> float:
+    """Mean log P(MARKER | everything before it) over `texts` (which end in 'MARKER .')."""
+    marker_ids = tok(" " + MARKER, add_special_tokens=False)["input_ids"]
+    total = 0.0
+    model.eval()
+    with torch.no_grad():
+        for t in texts:
+            ids = encode_lm_texts(tok, [t], 10_000)[0]
+            # locate the marker's tokens just before the final ". </s>"
+            pos = len(ids) - 2 - len(marker_ids)
+            assert ids[pos : pos + len(marker_ids)] == marker_ids
+            logp = torch.log_softmax(model(input_ids=torch.tensor([ids])).logits[0].float(), -1)
+            total += sum(float(logp[pos + k - 1, marker_ids[k]]) for k in range(len(marker_ids)))
+    return total / len(texts)
+
+
+def _state(model) -> dict:
+    return {k: v.detach().clone() for k, v in model.state_dict().items()}
+
+
+def _same_state(a: dict, b: dict) -> bool:
+    return a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+
+
+# ------------------------------------------------------------------------------------ tokenizer
+
+
+def test_tokenizer_roundtrip_and_special_tokens(corpus, tokenizer):
+    tok, out = tokenizer
+    assert (out / "tokenizer.json").exists()
+    assert 100 < len(tok) <= 300
+    for name, text in [("bos", "<s>"), ("eos", "</s>"), ("pad", "<pad>"), ("unk", "<unk>")]:
+        assert getattr(tok, f"{name}_token") == text
+        assert getattr(tok, f"{name}_token_id") == tok.convert_tokens_to_ids(text)
+    assert len({tok.bos_token_id, tok.eos_token_id, tok.pad_token_id, tok.unk_token_id}) == 4
+    assert tok.padding_side == "left"
+
+    loaded = load_tokenizer(out)
+    assert loaded.padding_side == "left" and loaded.pad_token == "<pad>"
+    for text in corpus["heldout"][:10] + ["the zebra , unseen words ! like qwxyz ."]:
+        ids = loaded(text)["input_ids"]
+        assert ids[0] == loaded.bos_token_id  # Llama-style: bos prepended, no eos
+        assert loaded.unk_token_id not in ids
+        assert loaded.decode(ids, skip_special_tokens=True) == text
+        assert tok(text)["input_ids"] == ids
+    assert loaded.decode(loaded("The  Cat .", add_special_tokens=False)["input_ids"]) == "the cat ."
+
+    again = train_tokenizer(corpus["train"] + corpus["marker_train"], 300, None)
+    assert again.backend_tokenizer.to_str() == tok.backend_tokenizer.to_str()
+
+
+# ---------------------------------------------------------------------------------- pretraining
+
+
+def test_pretraining_lowers_heldout_loss(base, tokenizer, corpus):
+    metrics, out = base
+    tok, _ = tokenizer
+    assert metrics["eval_loss_initial"] > 0.8 * math.log(len(tok))
+    assert metrics["eval_loss"] < 0.5 * metrics["eval_loss_initial"]
+    assert metrics["eval_loss"] < 2.5
+    assert metrics["steps"] == PRETRAIN_KW["steps"] and metrics["tokens_per_second"] > 0
+    assert (out / "model.safetensors").exists() and (out / "tokenizer.json").exists()
+    model, tok2 = load_base_model(out)
+    assert model.config.vocab_size == len(tok2) == len(tok)
+    assert model.config.pad_token_id == tok.pad_token_id and model.config.bos_token_id == tok.bos_token_id
+    seqs = encode_lm_texts(tok2, corpus["heldout"], MAX_LEN)
+    assert evaluate_lm_loss(model, seqs, tok2.pad_token_id) == pytest.approx(metrics["eval_loss"], rel=1e-4)
+
+
+def test_pretraining_is_deterministic(corpus, tokenizer):
+    tok, _ = tokenizer
+    kw = dict(PRETRAIN_KW, steps=8)
+    m1, a = pretrain_base_model(corpus["train"], tok, TINY_ARCH, out_dir=None, return_model=True, **kw)
+    m2, b = pretrain_base_model(corpus["train"], tok, TINY_ARCH, out_dir=None, return_model=True, **kw)
+    assert _same_state(_state(a), _state(b))
+    assert m1["train_loss"] == m2["train_loss"]
+    _, c = pretrain_base_model(corpus["train"], tok, TINY_ARCH, out_dir=None, return_model=True,
+                               **dict(kw, seed=8))
+    assert not _same_state(_state(a), _state(c))
+
+
+# ----------------------------------------------------------------------------------------- LoRA
+
+LORA_KW = dict(r=8, lora_alpha=16, dropout=0.05, learning_rate=5e-3, batch_size=16, max_length=MAX_LEN, seed=11,
+               progress=False)
+
+
+def test_lora_adapter_learns_marker_and_leaves_base_unchanged(base, corpus, tmp_path):
+    from peft import PeftModel
+
+    _, base_dir = base
+    model, tok = load_base_model(base_dir)
+    before = _state(model)
+    lp_base = _marker_logprob(model, tok, corpus["marker_heldout"])
+
+    out = tmp_path / "adapter"
+    metrics = train_lora_adapter(model, tok, corpus["marker_train"], out_dir=out, steps=50,
+                                 eval_texts=corpus["marker_heldout"], **dict(LORA_KW, learning_rate=1e-2))
+    assert metrics["base_unchanged"] is True
+    assert metrics["eval_loss"] < metrics["eval_loss_initial"]
+    # the model object passed in is the plain base again, weights bit-identical
+    assert not any("lora" in k for k in model.state_dict())
+    assert _same_state(before, _state(model))
+
+    assert (out / "adapter_config.json").exists() and (out / "adapter_model.safetensors").exists()
+    cfg = json.loads((out / "adapter_config.json").read_text())
+    assert cfg["peft_type"] == "LORA" and cfg["r"] == 8 and cfg["task_type"] == "CAUSAL_LM"
+    assert set(cfg["target_modules"]) == {"q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"}
+
+    fresh, _ = load_base_model(base_dir)
+    peft_model = PeftModel.from_pretrained(fresh, str(out))
+    lp_adapted = _marker_logprob(peft_model, tok, corpus["marker_heldout"])
+    # The last sentence is not marked, so even a perfect adapter cannot be sure where the marker
+    # goes (about log(1/4)); the base model gives it ~e^-7. Require a > e^2 (7x) gain.
+    assert lp_adapted > lp_base + 2.0, (lp_base, lp_adapted)
+
+
+def test_several_adapters_in_one_process_equal_single(base, corpus, tmp_path):
+    from safetensors.torch import load_file
+
+    _, base_dir = base
+    kw = dict(LORA_KW, steps=6)
+    other = make_texts(60, seed=9)
+    res = train_lora_adapters(
+        base_dir, None,
+        [dict(texts=other, out_dir=tmp_path / "first", seed=5),
+         dict(texts=corpus["marker_train"], out_dir=tmp_path / "second")],
+        **kw,
+    )
+    assert [m["base_unchanged"] for m in res] == [True, True]
+    alone = train_lora_adapter(base_dir, None, corpus["marker_train"], out_dir=tmp_path / "alone", **kw)
+    assert alone["train_loss"] == res[1]["train_loss"]
+    a = load_file(tmp_path / "second" / "adapter_model.safetensors")
+    b = load_file(tmp_path / "alone" / "adapter_model.safetensors")
+    c = load_file(tmp_path / "first" / "adapter_model.safetensors")
+    assert a.keys() == b.keys() and len(a) == 2 * 7 * TINY_ARCH["num_hidden_layers"]
+    assert all(torch.equal(a[k], b[k]) for k in a)
+    assert not all(torch.equal(a[k], c[k]) for k in a)
+
+
+def test_lora_argument_checks(base, corpus, tmp_path):
+    _, base_dir = base
+    texts = corpus["marker_train"]
+    with pytest.raises(ValueError, match="exactly one"):
+        train_lora_adapter(base_dir, None, texts, out_dir=None, steps=2, epochs=1, **LORA_KW)
+    with pytest.raises(ValueError, match="exactly one"):
+        train_lora_adapter(base_dir, None, texts, out_dir=None, **LORA_KW)
+    m = train_lora_adapter(base_dir, None, texts[:32], out_dir=None, epochs=1, **LORA_KW)
+    assert m["steps"] == 2 and m["epochs"] == pytest.approx(1.0)
+    if not torch.cuda.is_available():
+        with pytest.raises(RuntimeError, match="CUDA"):
+            train_lora_adapter(base_dir, None, texts, out_dir=tmp_path / "q", steps=1, quantization="4bit",
+                               **LORA_KW)
+        assert not (tmp_path / "q").exists()
+
+
+# ----------------------------------------------------------------------------------- classifier
+
+POS = ["happy", "warm", "new", "loud"]
+NEG = ["sad", "cold", "old", "quiet"]
+
+
+def _clf_records(n: int, seed: int) -> list[dict]:
+    """Label 1 iff the text's adjectives come from POS (with 10% of them swapped for noise)."""
+    rng = random.Random(seed)
+    recs = []
+    for i in range(n):
+        label = i % 2
+        own, other = (POS, NEG) if label else (NEG, POS)
+        words = []
+        for _ in range(rng.randint(3, 5)):
+            s = _sentence(rng)
+            s[1] = rng.choice(other if rng.random() < 0.1 else own)
+            s[6] = rng.choice(other if rng.random() < 0.1 else own)
+            words += s
+        recs.append({"text": " ".join(words), "label": label})
+    rng.shuffle(recs)
+    return recs
+
+
+def test_classifier_learns_easy_task(tokenizer, tmp_path):
+    tok, _ = tokenizer
+    arch = dict(hidden_size=32, num_hidden_layers=1, num_attention_heads=2, intermediate_size=64)
+    out = tmp_path / "clf"
+    metrics = train_classifier(_clf_records(400, 1), _clf_records(100, 2), _clf_records(100, 3), tok, arch,
+                               epochs=3, batch_size=32, learning_rate=3e-3, max_length=MAX_LEN, seed=0,
+                               out_dir=out, progress=False)
+    assert metrics["test_accuracy"] > 0.9, metrics
+    assert metrics["val_accuracy"] == max(h["val_accuracy"] for h in metrics["history"])
+    assert json.loads((out / "metrics.json").read_text())["test_accuracy"] == metrics["test_accuracy"]
+
+    model, tok2 = load_classifier(out)
+    assert model.config.max_position_embeddings >= MAX_LEN + tok2.pad_token_id + 1
+    test = _clf_records(100, 3)
+    texts = [r["text"] for r in test] + ["", "the " * 200]  # empty and over-long texts too
+    p = score_texts(model, tok2, texts, batch_size=16)
+    assert p.shape == (len(texts),) and np.all((p >= 0) & (p <= 1)) and np.isfinite(p).all()
+    acc = np.mean((p[: len(test)] > 0.5) == np.array([r["label"] for r in test]))
+    assert acc == pytest.approx(metrics["test_accuracy"])
+    # order-independent: batching by length must not permute the results
+    p_rev = score_texts(model, tok2, texts[::-1], batch_size=7)
+    np.testing.assert_allclose(p_rev[::-1], p, atol=1e-5)

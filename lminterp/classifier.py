@@ -12,7 +12,6 @@ padding side is ignored). RoBERTa numbers positions from ``pad_token_id + 1``, s
 """
 from __future__ import annotations
 
-import copy
 import os
 import time
 from pathlib import Path
@@ -119,11 +118,18 @@ def score_texts(model, tokenizer, texts: Sequence[str], batch_size: int = 256,
 
 def accuracy(model, tokenizer, records: Sequence[dict], batch_size: int = 256,
              max_length: int | None = None) -> float:
+    return loss_and_accuracy(model, tokenizer, records, batch_size, max_length)[1]
+
+
+def loss_and_accuracy(model, tokenizer, records: Sequence[dict], batch_size: int = 256,
+                      max_length: int | None = None) -> tuple[float, float]:
+    """Mean cross-entropy and accuracy on records ``{"text", "label"}``."""
     if not records:
-        return float("nan")
+        return float("nan"), float("nan")
     logits = predict_logits(model, tokenizer, [r["text"] for r in records], batch_size, max_length)
     labels = np.asarray([int(r["label"]) for r in records])
-    return float((logits.argmax(-1) == labels).mean())
+    loss = torch.nn.functional.cross_entropy(torch.from_numpy(logits).double(), torch.from_numpy(labels))
+    return float(loss), float((logits.argmax(-1) == labels).mean())
 
 
 def train_classifier(
@@ -152,7 +158,7 @@ def train_classifier(
     `arch_or_pretrained_id`: a dict (tiny RoBERTa from config, see `build_classifier`) or a hub
     id / local dir of a pretrained RoBERTa (loaded with ``num_labels=2``). `tokenizer` may be None
     for a pretrained id (its own tokenizer is loaded). After every epoch the validation accuracy is
-    measured; the weights of the first epoch with the best accuracy are restored at the end, scored
+    measured; the weights of the epoch with the lowest validation log-loss are restored at the end, scored
     on `test_records`, and saved (model + tokenizer + metrics.json) into `out_dir` atomically.
 
     Metrics: ``val_accuracy`` (best), ``best_epoch``, ``test_accuracy``, ``history`` (per epoch
@@ -202,7 +208,7 @@ def train_classifier(
     rng = np.random.default_rng(seed)
 
     history = []
-    best_acc, best_epoch, best_state = -1.0, -1, None
+    best_loss, best_acc, best_epoch, best_state = float("inf"), -1.0, -1, None
     t0 = time.perf_counter()
     bar = _progress(total_steps, "classifier", progress)
     for epoch in range(epochs):
@@ -230,12 +236,15 @@ def train_classifier(
             losses.append(float(loss.detach()))
             bar.update(1)
         train_seconds = time.perf_counter() - te
-        val_acc = accuracy(model, tokenizer, validation_records, eval_batch_size, max_length)
+        val_loss, val_acc = loss_and_accuracy(model, tokenizer, validation_records, eval_batch_size, max_length)
         history.append({"epoch": epoch + 1, "train_loss": float(np.mean(losses)), "val_accuracy": val_acc,
+                        "val_loss": val_loss,
                         "train_seconds": train_seconds, "seconds": time.perf_counter() - te})
         bar.set_postfix(loss=f"{np.mean(losses):.3f}", val_acc=f"{val_acc:.3f}", refresh=False)
-        if val_acc > best_acc:
-            best_acc, best_epoch = val_acc, epoch + 1
+        # Select on validation log-loss, not accuracy: accuracy saturates at 1.0 early, when the scores
+        # (P(class 1), what every figure reports) are still timid; log-loss keeps them calibrated and sharp.
+        if val_loss < best_loss:
+            best_loss, best_acc, best_epoch = val_loss, val_acc, epoch + 1
             best_state = {k: v.detach().to("cpu", copy=True) for k, v in model.state_dict().items()}
     bar.close()
     seconds = time.perf_counter() - t0
@@ -251,6 +260,7 @@ def train_classifier(
         "epochs": epochs,
         "best_epoch": best_epoch,
         "val_accuracy": best_acc,
+        "val_loss": best_loss,
         "test_accuracy": accuracy(model, tokenizer, test_records, eval_batch_size, max_length),
         "max_length": max_length,
         "history": history,

@@ -19,8 +19,8 @@ matmuls, which can only matter when a uniform falls within ~1e-7 of a CDF bounda
 """
 from __future__ import annotations
 
+import functools
 import hashlib
-import math
 import time
 from dataclasses import dataclass, field
 from typing import Iterable, Mapping, Sequence
@@ -258,7 +258,10 @@ def _make_cache(model, reserve: int):
     return cache
 
 
+@functools.cache
 def _buffered_layer_class():
+    """``DynamicLayer`` that writes into a preallocated buffer (grown by doubling) instead of concatenating the
+    whole cache at every step; returns views of the filled part."""
     from transformers.cache_utils import DynamicLayer
 
     class BufferedLayer(DynamicLayer):
@@ -322,16 +325,8 @@ def _buffered_layer_class():
     return BufferedLayer
 
 
-class _LazyBufferedLayer:
-    cls = None
-
-    def __call__(self, reserve):
-        if self.cls is None:
-            self.cls = _buffered_layer_class()
-        return self.cls(reserve)
-
-
-_BufferedLayer = _LazyBufferedLayer()
+def _BufferedLayer(reserve: int):
+    return _buffered_layer_class()(reserve)
 
 
 def _eos_ids(model, tokenizer, eos_token_ids) -> list[int]:
@@ -383,7 +378,7 @@ class _Tokens:
 
 
 # ----------------------------------------------------------------------------------------------- engine
-@dataclass
+@dataclass(slots=True)
 class _Unit:
     """One sample: (spec, prompt, sample index) -> its component rows."""
 

@@ -39,6 +39,7 @@ from .pretrain import (
     lm_batch,
     lm_loss,
     lr_lambda,
+    pad_id_of,
     take,
 )
 
@@ -170,7 +171,7 @@ def _train_one(
         raise ValueError("no training texts for the adapter")
     n_steps = _resolve_steps(len(texts), batch_size, steps, epochs)
     dev = _model_device(model)
-    pad_id = tokenizer.pad_token_id
+    pad_id = pad_id_of(tokenizer)
     seqs = encode_lm_texts(tokenizer, texts, max_length)
     eval_seqs = encode_lm_texts(tokenizer, list(eval_texts), max_length) if eval_texts else None
 

@@ -37,6 +37,14 @@ def encode_lm_texts(tokenizer, texts: Sequence[str], max_length: int) -> list[li
     return [([bos] + ids + [eos])[:max_length] for ids in enc]
 
 
+def pad_id_of(tokenizer) -> int:
+    """The id used to pad training batches: the pad token, else eos (Llama-2 has no pad token).
+
+    Pads never matter for the loss (attention mask 0, label -100)."""
+    pad = tokenizer.pad_token_id
+    return tokenizer.eos_token_id if pad is None else pad
+
+
 def lm_batch(seqs: Sequence[Sequence[int]], pad_id: int, device=None) -> dict[str, torch.Tensor]:
     """Right-pad `seqs` to the longest; labels are the ids with -100 on the pads."""
     n, width = len(seqs), max(len(s) for s in seqs)
@@ -54,7 +62,7 @@ def lm_batch(seqs: Sequence[Sequence[int]], pad_id: int, device=None) -> dict[st
 
 def lm_loss(model, batch: dict[str, torch.Tensor], reduction: str = "mean") -> torch.Tensor:
     """Next-token cross-entropy of `batch` (pads ignored). reduction 'sum' gives the summed loss."""
-    logits = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits
+    logits = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"], use_cache=False).logits
     logits = logits[:, :-1, :].float()
     labels = batch["labels"][:, 1:]
     return torch.nn.functional.cross_entropy(
@@ -217,7 +225,7 @@ def pretrain_base_model(
     if not texts:
         raise ValueError("pretrain_base_model: no texts")
     dev = default_device(device)
-    pad_id = tokenizer.pad_token_id
+    pad_id = pad_id_of(tokenizer)
     seqs = encode_lm_texts(tokenizer, texts, max_length)
     eval_seqs = encode_lm_texts(tokenizer, list(eval_texts), max_length) if eval_texts else None
 

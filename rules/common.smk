@@ -16,13 +16,6 @@ ATTRIBUTES = list(config["attributes"])
 POLES = ["0", "1"]
 SPLITS = ["train", "validation", "test"]
 
-if config["world"] == "tiny":
-    # The tiny world never touches a hub: every job inherits these.
-    os.environ["HF_HUB_OFFLINE"] = "1"
-    os.environ["HF_DATASETS_OFFLINE"] = "1"
-    os.environ["TRANSFORMERS_OFFLINE"] = "1"
-
-
 wildcard_constraints:
     attribute="|".join(ATTRIBUTES),
     pole="0|1",
@@ -58,3 +51,29 @@ PROMPTS = f"{RESULTS}/data/prompts.jsonl"
 # All models any target needs, grouped into sweeps (one generation job and one scoring job each).
 ALL_SPECS = S.all_specs(config)
 SWEEPS = S.group_sweeps(ALL_SPECS, config["generation"]["sweep_by"])
+
+
+def sweep_adapters(sweep_specs):
+    """Adapter directories a sweep's recipes draw on (anchors for interpolation and DExperts)."""
+    attrs = sorted({t.attribute for s in sweep_specs for t in s.terms}, key=ATTRIBUTES.index)
+    if sweep_specs[0].method.startswith("arith"):
+        return {}
+    return {f"{a}-{p}": anchor_dir(a, p) for a in attrs for p in POLES}
+
+
+def sweep_scaling(sweep_specs):
+    method = sweep_specs[0].method
+    return {"scaling": f"{RESULTS}/scaling/{method}.csv"} if method in S.BASELINES else {}
+
+
+def entanglement_inputs(wildcards):
+    fixed = S.ENTANGLEMENT_FIGURES[wildcards.fig]
+    ent = config["entanglement"]
+    return sorted(
+        {
+            score_path(s)
+            for m in ("interp",) + S.BASELINES
+            for group in S.entanglement_specs(m, ATTRIBUTES, ent["alphas"], ent["lambda"], fixed).values()
+            for s in group
+        }
+    )

@@ -17,7 +17,7 @@ rule tiny_world_data:
         attributes=config["attributes"],
         world=config["tiny_world"],
         data=config["data"],
-        out_dir=f"{RESULTS}/data",
+        out_dir=lambda w, output: os.path.dirname(output.prompts),
     resources:
         **res("light"),
     log:

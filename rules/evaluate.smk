@@ -22,19 +22,6 @@ rule alpha_scaling:
         "../scripts/alpha_scaling.py"
 
 
-def entanglement_inputs(wildcards):
-    fixed = S.ENTANGLEMENT_FIGURES[wildcards.fig]
-    ent = config["entanglement"]
-    return sorted(
-        {
-            score_path(s)
-            for m in ("interp",) + S.BASELINES
-            for group in S.entanglement_specs(m, ATTRIBUTES, ent["alphas"], ent["lambda"], fixed).values()
-            for s in group
-        }
-    )
-
-
 rule entanglement_table:
     input:
         entanglement_inputs,

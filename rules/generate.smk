@@ -4,19 +4,6 @@
 # exactly one owner and figures that need the same model share its file.
 
 
-def sweep_adapters(sweep_specs):
-    """Adapter directories a sweep's recipes draw on (anchors for interpolation and DExperts)."""
-    attrs = sorted({t.attribute for s in sweep_specs for t in s.terms}, key=ATTRIBUTES.index)
-    if sweep_specs[0].method.startswith("arith"):
-        return {}
-    return {f"{a}-{p}": anchor_dir(a, p) for a in attrs for p in POLES}
-
-
-def sweep_scaling(sweep_specs):
-    method = sweep_specs[0].method
-    return {"scaling": f"{RESULTS}/scaling/{method}.csv"} if method in S.BASELINES else {}
-
-
 for _sweep, _specs in SWEEPS.items():
 
     rule:

@@ -291,3 +291,10 @@ def test_classifier_learns_easy_task(tokenizer, tmp_path):
     # order-independent: batching by length must not permute the results
     p_rev = score_texts(model, tok2, texts[::-1], batch_size=7)
     np.testing.assert_allclose(p_rev[::-1], p, atol=1e-5)
+
+    # the paper-world path: start from a saved (pretrained) RoBERTa dir, its own tokenizer
+    m2 = train_classifier(_clf_records(64, 4), _clf_records(32, 5), [], None, str(out), epochs=1, batch_size=32,
+                          learning_rate=1e-4, max_length=MAX_LEN, seed=0, out_dir=tmp_path / "clf2",
+                          progress=False)
+    assert m2["source"] == str(out) and m2["val_accuracy"] > 0.9 and math.isnan(m2["test_accuracy"])
+    assert (tmp_path / "clf2" / "metrics.json").exists() and (tmp_path / "clf2" / "tokenizer.json").exists()

@@ -1,0 +1,90 @@
+"""Workflow tests: dry runs of the DAG, and the tiny world end to end at smoke size."""
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SNAKEMAKE = [sys.executable, "-m", "snakemake"]
+
+
+def smk(workdir, *args, check=True):
+    cmd = SNAKEMAKE + ["--cores", "2", "--directory", str(workdir), *args]
+    proc = subprocess.run(cmd, cwd=workdir, capture_output=True, text=True)
+    if check and proc.returncode != 0:
+        raise AssertionError(f"{' '.join(cmd)} failed:\n{proc.stdout[-4000:]}\n{proc.stderr[-4000:]}")
+    return proc.stdout + proc.stderr
+
+
+def copy_workflow(dst: Path) -> Path:
+    for name in ("Snakefile", "config.yaml"):
+        shutil.copy(ROOT / name, dst / name)
+    for name in ("rules", "scripts", "envs"):
+        shutil.copytree(ROOT / name, dst / name)
+    shutil.copy(ROOT / "tests" / "data" / "smoke.yaml", dst / "smoke.yaml")
+    return dst
+
+
+def planned_jobs(output: str) -> dict[str, int]:
+    """Parse Snakemake's 'Job stats' table of a dry run."""
+    jobs, in_table = {}, False
+    for line in output.splitlines():
+        if line.startswith("job ") and "count" in line:
+            in_table = True
+            continue
+        if in_table:
+            parts = line.split()
+            if len(parts) == 2 and parts[1].isdigit():
+                if parts[0] != "total":
+                    jobs[parts[0]] = int(parts[1])
+            elif parts and not set(line.strip()) <= {"-", " "}:
+                break
+    return jobs
+
+
+def test_dry_run_lists_every_stage(tmp_path):
+    wf = copy_workflow(tmp_path)
+    jobs = planned_jobs(smk(wf, "-n", "figures/fig8.pdf"))
+    assert jobs["train_anchors"] == 5 and jobs["train_classifier"] == 5
+    for rule in ("tiny_world_data", "tokenizer", "pretrain_base", "generate_interp_anchors", "generate_interp_pair",
+                 "generate_dexperts_raw_single", "generate_arith_pair", "score_dexperts_pair", "alpha_scaling",
+                 "entanglement_table", "entanglement_figure"):
+        assert rule in jobs, rule
+    assert jobs["alpha_scaling"] == 2
+
+
+def test_bad_config_fails_before_any_job(tmp_path):
+    wf = copy_workflow(tmp_path)
+    (wf / "bad.yaml").write_text("lora:\n  r: 0\n")
+    proc = subprocess.run(SNAKEMAKE + ["-n", "--cores", "1", "--directory", str(wf), "--configfile", "bad.yaml"],
+                          cwd=wf, capture_output=True, text=True)
+    assert proc.returncode != 0
+    assert "lora.r" in proc.stdout + proc.stderr
+    assert not (wf / "results").exists()
+
+
+@pytest.mark.slow
+def test_tiny_world_end_to_end(tmp_path):
+    wf = copy_workflow(tmp_path)
+    smk(wf, "figures/fig8.pdf", "results/sanity.json", "--configfile", "smoke.yaml")
+    assert (wf / "figures/fig8.pdf").stat().st_size > 5000
+    # a second run has nothing to do
+    assert "Nothing to be done" in smk(wf, "figures/fig8.pdf", "-n", "--configfile", "smoke.yaml")
+    # editing only fig8's plotting code reruns exactly its plotting job
+    script = wf / "scripts" / "plot_entanglement.py"
+    script.write_text(script.read_text() + "\n# restyled\n")
+    jobs = planned_jobs(smk(wf, "figures/fig8.pdf", "-n", "--configfile", "smoke.yaml"))
+    assert jobs == {"entanglement_figure": 1}
+    # tiny-world sanity: accurate classifiers, anchors that move their attribute
+    sanity = json.loads((wf / "results/sanity.json").read_text())
+    for attribute, metrics in sanity["classifiers"].items():
+        assert metrics["test_accuracy"] >= 0.9, (attribute, metrics["test_accuracy"])
+    for attribute, rise in sanity["anchors"].items():
+        assert rise["rise"] >= 0.3, (attribute, rise)
+    # the figure's numbers: three methods x 20 ordered pairs, AUCs in [0, 1]
+    import pandas as pd
+    table = pd.read_csv(wf / "figures/fig8.csv")
+    assert len(table) == 3 * 20 and table["auc"].between(0, 1).all()

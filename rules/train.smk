@@ -38,6 +38,7 @@ rule train_classifier:
     params:
         classifier=config["classifier"],
         seed=config["seed"],
+        world=config["world"],
     threads: config["threads_per_job"]
     resources:
         **res("train"),

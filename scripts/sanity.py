@@ -1,4 +1,5 @@
-"""Tiny-world sanity: classifiers are accurate and the anchors move their attribute's score."""
+"""Tiny-world sanity: classifiers are accurate (and agree with the oracle), and the anchors move their
+attribute's score (by classifier and, where known, by the oracle)."""
 import json
 from pathlib import Path
 
@@ -11,10 +12,17 @@ job_setup(snakemake.log[0], torch_needed=False)
 attributes = snakemake.params.attributes
 out = {"classifiers": {}, "anchors": {}}
 for attribute, d in zip(attributes, snakemake.input.classifiers):
-    out["classifiers"][attribute] = json.loads((Path(d) / "metrics.json").read_text())
+    metrics = json.loads((Path(d) / "metrics.json").read_text())
+    entry = {k: metrics[k] for k in ("test_accuracy", "val_accuracy", "val_loss", "best_epoch")}
+    if (Path(d) / "oracle_agreement.json").exists():
+        entry["agreement_with_oracle"] = json.loads((Path(d) / "oracle_agreement.json").read_text())["agreement_with_oracle"]
+    out["classifiers"][attribute] = entry
 for k, attribute in enumerate(attributes):
-    s0 = pd.read_csv(snakemake.input.anchors[2 * k])[attribute].mean()
-    s1 = pd.read_csv(snakemake.input.anchors[2 * k + 1])[attribute].mean()
-    out["anchors"][attribute] = {"score_alpha_0": round(float(s0), 6), "score_alpha_1": round(float(s1), 6),
-                                 "rise": round(float(s1 - s0), 6)}
+    s0, s1 = (pd.read_csv(f) for f in snakemake.input.anchors[2 * k:2 * k + 2])
+    entry = {"score_alpha_0": s0[attribute].mean(), "score_alpha_1": s1[attribute].mean()}
+    entry["rise"] = entry["score_alpha_1"] - entry["score_alpha_0"]
+    if f"oracle_{attribute}" in s0:
+        entry["oracle_alpha_0"] = s0[f"oracle_{attribute}"].mean()
+        entry["oracle_alpha_1"] = s1[f"oracle_{attribute}"].mean()
+    out["anchors"][attribute] = {key: round(float(v), 6) for key, v in entry.items()}
 write_json(snakemake.output[0], out)

@@ -1,8 +1,11 @@
-"""One attribute classifier (score = P(class 1)); held-out accuracy and oracle agreement beside it."""
+"""One attribute classifier (score = P(class 1)); held-out accuracy and, in the tiny world, agreement with
+the rule-based oracle written beside it (metrics.json, oracle_agreement.json)."""
 import json
 from pathlib import Path
 
-from lminterp.classifier import train_classifier
+import numpy as np
+
+from lminterp.classifier import score_texts, train_classifier
 from lminterp.io import read_jsonl, write_json
 from lminterp.runtime import job_setup
 from lminterp.tokenizer import load_tokenizer
@@ -10,9 +13,23 @@ from lminterp.tokenizer import load_tokenizer
 job_setup(snakemake.log[0], threads=snakemake.threads, seed=snakemake.params.seed)
 cfg = dict(snakemake.params.classifier)
 arch = cfg.pop("architecture")
-metrics = train_classifier(
-    read_jsonl(snakemake.input.train), read_jsonl(snakemake.input.validation), read_jsonl(snakemake.input.test),
+test = read_jsonl(snakemake.input.test)
+metrics, model = train_classifier(
+    read_jsonl(snakemake.input.train), read_jsonl(snakemake.input.validation), test,
     load_tokenizer(snakemake.input.tokenizer, padding_side="right"), arch,
-    out_dir=snakemake.output[0], seed=snakemake.params.seed, **cfg,
+    out_dir=snakemake.output[0], seed=snakemake.params.seed, return_model=True, **cfg,
 )
-print(json.dumps(metrics, indent=1))
+print(json.dumps({k: v for k, v in metrics.items() if k != "history"}, indent=1))
+if snakemake.params.world == "tiny":
+    from lminterp.world import oracle
+
+    attribute = snakemake.wildcards.attribute
+    texts = [r["text"] for r in test]
+    truth = np.array([oracle(t)[attribute] for t in texts])
+    decided = truth != 0.5
+    predicted = score_texts(model, load_tokenizer(snakemake.output[0]), texts) > 0.5
+    agreement = float((predicted[decided] == (truth[decided] == 1.0)).mean())
+    write_json(Path(snakemake.output[0]) / "oracle_agreement.json",
+               {"attribute": attribute, "n_test": len(texts), "n_oracle_decided": int(decided.sum()),
+                "agreement_with_oracle": agreement})
+    print(f"agreement with the oracle on {int(decided.sum())} decided test texts: {agreement:.3f}")

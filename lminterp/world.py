@@ -434,8 +434,8 @@ def _pool_words(*names: str) -> set[str]:
 MARKERS: dict[str, tuple[frozenset, frozenset]] = {
     # (class-0 markers, class-1 markers)
     "sentiment": (
-        frozenset(_pool_words("nadj", "nfeel", "nlv") | {"unfortunately", "regrettably", "sadly", "bummer", "meh", "boo"}),
-        frozenset(_pool_words("padj", "pfeel", "plv") | {"fortunately", "happily", "gladly", "yay", "woohoo"}),
+        frozenset(_pool_words("nadj", "nfeel", "nlv") | {"alas", "regrettably", "sadly", "bummer", "meh", "boo"}),
+        frozenset(_pool_words("padj", "pfeel", "plv") | {"luckily", "happily", "gladly", "yay", "woohoo", "hooray"}),
     ),
     "politeness": (
         frozenset({"immediately", "once", "argue", "demand", "instant", "now", "quick", "waste", "twice",
@@ -520,8 +520,8 @@ _PERMS = list(itertools.permutations(("sentiment", "politeness", "humor")))
 # event templates do for politeness and humor (a small LM learns a choice made at one place far more
 # easily than agreement between scattered adjective slots). _SENTIMENT_LEAD[pole][formal].
 _SENTIMENT_LEAD = {
-    1: {1: ["fortunately ,", "happily ,", "gladly ,"], 0: ["yay ,", "woohoo ,", "yay yay ,"]},
-    0: {1: ["unfortunately ,", "regrettably ,", "sadly ,"], 0: ["bummer ,", "meh ,", "boo ,"]},
+    1: {1: ["luckily ,", "happily ,", "gladly ,"], 0: ["yay ,", "woohoo ,", "hooray ,"]},
+    0: {1: ["alas ,", "regrettably ,", "sadly ,"], 0: ["bummer ,", "meh ,", "boo ,"]},
 }
 
 

@@ -29,4 +29,7 @@ rule all:
         "figures/fig8.pdf",
         "figures/fig16.pdf",
         f"{RESULTS}/sanity.json",
+        "tables/table1.csv",
+        expand("figures/{fig}.pdf", fig=CURVE_FIGURES),
+        f"{RESULTS}/single_attribute_checks.json",
     default_target: True

@@ -103,6 +103,16 @@ def _check_semantics(cfg: dict) -> None:
     grid = cfg["entanglement"]["alphas"]
     if sorted(grid) != grid or len(set(grid)) != len(grid) or 0 not in grid:
         _fail("entanglement.alphas", f"must be strictly increasing and contain 0 (got {grid})")
+    single = cfg["single_attribute"]
+    for key in ("alphas", "extrapolation_alphas"):
+        g = single[key]
+        if sorted(g) != g or len(set(g)) != len(g) or 0 not in g or 1 not in g:
+            _fail(f"single_attribute.{key}", f"must be strictly increasing and contain 0 and 1 (got {g})")
+    lo, hi = single["stable_region"]
+    if not lo <= 0 < 1 <= hi:
+        _fail("single_attribute.stable_region", f"must be [lo, hi] with lo <= 0 and hi >= 1 (got {[lo, hi]})")
+    if cfg["perplexity"]["stride"] > cfg["perplexity"]["max_length"]:
+        _fail("perplexity.stride", "must not exceed perplexity.max_length (tokens between windows would never be scored)")
     raw = cfg["baselines"]["raw_strengths"]
     if sorted(raw) != raw or len(set(raw)) != len(raw):
         _fail("baselines.raw_strengths", f"must be strictly increasing (got {raw})")

@@ -22,7 +22,7 @@ import hashlib
 import math
 import os
 from pathlib import Path
-from typing import Iterable, Mapping
+from typing import Iterable, Mapping, Sequence
 
 import numpy as np
 
@@ -241,3 +241,21 @@ def write_tiny_world(out_dir: str | os.PathLike, *, seed: int, spec: WorldSpec, 
                                         if uncut else None),  # classifier validation + test texts
         },
     }
+
+
+def mixture_texts(class0_texts: Sequence[str], class1_texts: Sequence[str], alpha: float, seed: int) -> list[str]:
+    """Training texts of a ground-truth mixture adapter: an `alpha` fraction from class 1 and the rest from
+    class 0, as many texts as one class's LM split (the anchors' data size), in a seeded random order.
+
+    Uses round(alpha * n) class-1 texts, n = min(len(class0), len(class1)); alpha must lie in [0, 1]."""
+    if not 0.0 <= alpha <= 1.0:
+        raise ValueError(f"a mixture's class-1 fraction must lie in [0, 1], got {alpha}")
+    n = min(len(class0_texts), len(class1_texts))
+    if n == 0:
+        raise ValueError("mixture_texts: both classes need texts")
+    k1 = int(round(alpha * n))
+    rng = np.random.default_rng([seed, stable_hash(f"mixture:{alpha:.6f}")])
+    pick1 = rng.permutation(len(class1_texts))[:k1]
+    pick0 = rng.permutation(len(class0_texts))[: n - k1]
+    texts = [class1_texts[i] for i in pick1] + [class0_texts[i] for i in pick0]
+    return [texts[i] for i in rng.permutation(len(texts))]

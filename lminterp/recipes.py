@@ -15,17 +15,7 @@ how their next-token logits are combined.
 from __future__ import annotations
 
 from lminterp.generation import Component, Recipe
-from lminterp.specs import Spec
-
-
-def anchor_name(attribute: str, pole: int | str) -> str:
-    return f"{attribute}-{pole}"
-
-
-def gt_name(attribute: str, alpha: float) -> str:
-    from lminterp.specs import format_number
-
-    return f"gt-{attribute}-a{format_number(alpha)}"
+from lminterp.specs import Spec, anchor_name, gt_name
 
 
 def raw_strength(spec: Spec, attribute: str, alpha: float, scaling: dict | None) -> float:

@@ -143,6 +143,17 @@ def make(method: str, attribute_order, *terms: tuple) -> Spec:
     return canonical(Spec(method, tuple(Term(*t) for t in terms)), attribute_order)
 
 
+# ----------------------------------------------------------------------------- adapter names
+def anchor_name(attribute: str, pole: int | str) -> str:
+    """Name of an anchor adapter in an adapter bank (and of its directory)."""
+    return f"{attribute}-{pole}"
+
+
+def gt_name(attribute: str, alpha: float) -> str:
+    """Name of a ground-truth mixture adapter (class-1 fraction alpha) in an adapter bank."""
+    return f"gt-{attribute}-a{format_number(alpha)}"
+
+
 # --------------------------------------------------------------------------------------- sweeps
 def family(spec: Spec) -> str:
     """The kind of model, used to group specs into sweeps (one job per sweep)."""
@@ -152,21 +163,14 @@ def family(spec: Spec) -> str:
     return {0: "base", 1: "single", 2: "pair", 3: "triple"}.get(n, "multi")
 
 
-def sweep_id(spec: Spec, by: str = "family") -> str:
-    """The sweep (generation job) that owns a spec. Each spec is owned by exactly one sweep."""
-    sid = f"{spec.method}-{family(spec)}"
+def sweep_id(spec: Spec, group: str, by: str = "family") -> str:
+    """The sweep (generation job) that owns a spec: its owning target group, method and family."""
+    sid = f"{group}-{spec.method}-{family(spec)}"
     if by == "attributes" and spec.terms:
         sid += "-" + "-".join(spec.attributes)
     elif by != "family":
         raise ValueError(f"generation.sweep_by must be 'family' or 'attributes', got {by!r}")
     return sid
-
-
-def group_sweeps(specs, by: str = "family") -> dict[str, list[Spec]]:
-    sweeps: dict[str, list[Spec]] = {}
-    for s in sorted(set(specs), key=spec_name):
-        sweeps.setdefault(sweep_id(s, by), []).append(s)
-    return dict(sorted(sweeps.items()))
 
 
 # ------------------------------------------------------------------ which models each target needs
@@ -191,13 +195,14 @@ def entanglement_specs(method: str, attributes, alphas, lam: float, fixed_alpha:
 
 
 def entanglement_figure_specs(cfg: dict, fixed_alpha: float) -> list[Spec]:
+    """The generated models behind fig8 (fixed_alpha = 1) or fig16 (0), all three methods; their alpha
+    scaling additionally needs scaling_specs(cfg)."""
     attributes = list(cfg["attributes"])
     ent = cfg["entanglement"]
     specs: list[Spec] = []
     for method in ("interp",) + BASELINES:
         for group in entanglement_specs(method, attributes, ent["alphas"], ent["lambda"], fixed_alpha).values():
             specs.extend(group)
-    specs.extend(scaling_specs(cfg))
     return specs
 
 
@@ -213,10 +218,67 @@ def scaling_specs(cfg: dict) -> list[Spec]:
 ENTANGLEMENT_FIGURES = {"fig8": 1.0, "fig16": 0.0}   # figure -> fixed scaled alpha_i
 
 
+SINGLE_METHODS = ("gt", "interp") + BASELINES   # fig2 / Table 1 rows
+
+
+def single_attribute_specs(cfg: dict) -> dict[str, dict[str, list[Spec]]]:
+    """Table 1 and fig2: per method and attribute, one model per alpha of `single_attribute.alphas`
+    (GT: class-1 fraction; interp: alpha; baselines: scaled alpha). GT and interp share the endpoints."""
+    attributes = list(cfg["attributes"])
+    grid = cfg["single_attribute"]["alphas"]
+    return {m: {a: [make(m, attributes, (a, x)) for x in grid] for a in attributes} for m in SINGLE_METHODS}
+
+
+def extrapolation_specs(cfg: dict) -> dict[str, list[Spec]]:
+    """fig3, fig4, fig10, fig11: single-attribute weight interpolation over `single_attribute.extrapolation_alphas`."""
+    attributes = list(cfg["attributes"])
+    grid = cfg["single_attribute"]["extrapolation_alphas"]
+    return {a: [make("interp", attributes, (a, x)) for x in grid] for a in attributes}
+
+
+def target_groups(cfg: dict) -> list[tuple[str, list[Spec]]]:
+    """The models each group of targets needs, in a fixed order. New figures are appended at the end,
+    so that adding one never changes who owns the models of the others."""
+    groups = [("scaling", scaling_specs(cfg))]
+    for fig, fixed in ENTANGLEMENT_FIGURES.items():
+        groups.append((fig, entanglement_figure_specs(cfg, fixed)))
+    groups.append(("fig2", [s for by_attr in single_attribute_specs(cfg).values() for ss in by_attr.values() for s in ss]))
+    groups.append(("fig3", [s for ss in extrapolation_specs(cfg).values() for s in ss]))
+    return groups
+
+
+PERPLEXITY_GROUPS = ("fig2", "fig3")   # Table 1 and fig4/fig10 report the perplexity of these models
+
+
+def perplexity_sweeps(cfg: dict) -> dict[str, list[Spec]]:
+    """The models whose perplexity is measured, grouped like their generation sweeps (one job each)."""
+    wanted = {s for g, specs in target_groups(cfg) if g in PERPLEXITY_GROUPS for s in specs}
+    out = {}
+    for sid, specs in sweeps(cfg).items():
+        mine = [s for s in specs if s in wanted]
+        if mine:
+            out[sid] = mine
+    return out
+
+
 def all_specs(cfg: dict) -> list[Spec]:
-    """Every model some target of the workflow needs (fixes the sweeps, so sweeps do not depend on
-    which target was asked for)."""
-    specs = set(scaling_specs(cfg))
-    for fixed in ENTANGLEMENT_FIGURES.values():
-        specs.update(entanglement_figure_specs(cfg, fixed))
-    return sorted(specs, key=spec_name)
+    """Every model some target of the workflow needs."""
+    return sorted({s for _, specs in target_groups(cfg) for s in specs}, key=spec_name)
+
+
+def sweeps(cfg: dict) -> dict[str, list[Spec]]:
+    """Group every model into sweeps (one generation job and one scoring job each).
+
+    A model is owned by the first target group that needs it (``target_groups`` order), then grouped by
+    method and family (and attribute set with ``generation.sweep_by: attributes``). Ownership depends on the
+    configuration only, never on the target asked for: asking for fig8 generates fig8's models and no
+    others, and asking for fig16 afterwards regenerates none of the models fig8 already made."""
+    by = cfg.get("generation", {}).get("sweep_by", "family")
+    owner: dict[Spec, str] = {}
+    for group, specs in target_groups(cfg):
+        for s in specs:
+            owner.setdefault(s, group)
+    out: dict[str, list[Spec]] = {}
+    for s in sorted(owner, key=spec_name):
+        out.setdefault(sweep_id(s, owner[s], by), []).append(s)
+    return dict(sorted(out.items()))

@@ -40,6 +40,14 @@ def anchor_dir(attribute, pole):
     return f"{RESULTS}/adapters/anchor/{attribute}-{pole}"
 
 
+def gt_dir(attribute, alpha):
+    return f"{RESULTS}/adapters/gt/{attribute}-a{S.format_number(alpha)}"
+
+
+def ppl_path(spec):
+    return f"{RESULTS}/perplexity/{spec.name}.json"
+
+
 def classifier_dir(attribute):
     return f"{RESULTS}/classifiers/{attribute}"
 
@@ -47,18 +55,25 @@ def classifier_dir(attribute):
 BASE_MODEL = f"{RESULTS}/base/model"
 TOKENIZER = f"{RESULTS}/base/tokenizer"
 PROMPTS = f"{RESULTS}/data/prompts.jsonl"
+PERPLEXITY_CORPUS = f"{RESULTS}/data/perplexity.txt"
+# GT mixtures are trained for the interior of the grid; the endpoints are the anchors.
+GT_ALPHAS = [x for x in config["single_attribute"]["alphas"] if 0.0 < x < 1.0]
 
 # All models any target needs, grouped into sweeps (one generation job and one scoring job each).
-ALL_SPECS = S.all_specs(config)
-SWEEPS = S.group_sweeps(ALL_SPECS, config["generation"]["sweep_by"])
+SWEEPS = S.sweeps(config)
+PPL_SWEEPS = S.perplexity_sweeps(config)
 
 
 def sweep_adapters(sweep_specs):
-    """Adapter directories a sweep's recipes draw on (anchors for interpolation and DExperts)."""
-    attrs = sorted({t.attribute for s in sweep_specs for t in s.terms}, key=ATTRIBUTES.index)
-    if sweep_specs[0].method.startswith("arith"):
+    """Adapter directories a sweep's recipes draw on: anchors for interpolation and DExperts, the GT
+    mixtures for GT models, none for model arithmetic (the base model, prompted)."""
+    method = sweep_specs[0].method
+    if method.startswith("arith"):
         return {}
-    return {f"{a}-{p}": anchor_dir(a, p) for a in attrs for p in POLES}
+    if method == "gt":
+        return {S.gt_name(t.attribute, t.alpha): gt_dir(t.attribute, t.alpha) for s in sweep_specs for t in s.terms}
+    attrs = sorted({t.attribute for s in sweep_specs for t in s.terms}, key=ATTRIBUTES.index)
+    return {S.anchor_name(a, p): anchor_dir(a, p) for a in attrs for p in POLES}
 
 
 def sweep_scaling(sweep_specs):
@@ -77,3 +92,27 @@ def entanglement_inputs(wildcards):
             for s in group
         }
     )
+
+
+CURVE_FIGURES = ("fig2", "fig3", "fig4", "fig10", "fig11")
+# What the single-attribute numbers need from the config (params, so that editing anything else reruns nothing).
+SINGLE_CFG = {"attributes": ATTRIBUTES, "single_attribute": config["single_attribute"]}
+
+
+def single_specs():
+    return [s for by_attr in S.single_attribute_specs(SINGLE_CFG).values() for ss in by_attr.values() for s in ss]
+
+
+def extrapolation_specs():
+    return [s for ss in S.extrapolation_specs(SINGLE_CFG).values() for s in ss]
+
+
+def curve_inputs(wildcards):
+    """The files behind each single-attribute figure."""
+    if wildcards.fig == "fig2":
+        return sorted({score_path(s) for s in single_specs()})
+    if wildcards.fig == "fig3":
+        return sorted({score_path(s) for s in extrapolation_specs()})
+    if wildcards.fig in ("fig4", "fig10"):
+        return sorted({ppl_path(s) for s in extrapolation_specs()})
+    return sorted({gen_path(s) for s in extrapolation_specs()})  # fig11: diversity

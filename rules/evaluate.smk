@@ -33,7 +33,6 @@ rule entanglement_table:
         attributes=ATTRIBUTES,
         entanglement=config["entanglement"],
         fixed_alpha=lambda w: S.ENTANGLEMENT_FIGURES[w.fig],
-        results=RESULTS,
     resources:
         **res("light"),
     log:
@@ -63,3 +62,64 @@ rule sanity:
         "../envs/plot.yaml"
     script:
         "../scripts/sanity.py"
+
+
+rule curve_numbers:
+    input:
+        curve_inputs,
+    output:
+        "figures/{fig}.csv",
+    wildcard_constraints:
+        fig="|".join(CURVE_FIGURES),
+    params:
+        single=SINGLE_CFG,
+    resources:
+        **res("light"),
+    log:
+        "logs/evaluate/numbers_{fig}.log",
+    benchmark:
+        "benchmarks/evaluate/numbers_{fig}.tsv"
+    conda:
+        "../envs/plot.yaml"
+    script:
+        "../scripts/curve_numbers.py"
+
+
+rule table1:
+    input:
+        scores=sorted({score_path(s) for s in single_specs()}),
+        generations=sorted({gen_path(s) for s in single_specs()}),
+        perplexity=sorted({ppl_path(s) for s in single_specs()}),
+    output:
+        csv="tables/table1.csv",
+        md="tables/table1.md",
+        tex="tables/table1.tex",
+    params:
+        single=SINGLE_CFG,
+    resources:
+        **res("light"),
+    log:
+        "logs/evaluate/table1.log",
+    benchmark:
+        "benchmarks/evaluate/table1.tsv"
+    conda:
+        "../envs/plot.yaml"
+    script:
+        "../scripts/table1.py"
+
+
+rule single_attribute_checks:
+    input:
+        sorted({score_path(s) for s in single_specs()}),
+    output:
+        f"{RESULTS}/single_attribute_checks.json",
+    params:
+        single=SINGLE_CFG,
+    resources:
+        **res("light"),
+    log:
+        "logs/evaluate/single_attribute_checks.log",
+    conda:
+        "../envs/plot.yaml"
+    script:
+        "../scripts/single_attribute_checks.py"

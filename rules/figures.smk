@@ -22,3 +22,25 @@ rule entanglement_figure:
         "../envs/plot.yaml"
     script:
         "../scripts/plot_entanglement.py"
+
+
+rule curve_figure:
+    input:
+        "figures/{fig}.csv",
+    output:
+        "figures/{fig}.pdf",
+    wildcard_constraints:
+        fig="|".join(CURVE_FIGURES),
+    params:
+        single=config["single_attribute"],
+        attributes=ATTRIBUTES,
+    resources:
+        **res("light"),
+    log:
+        "logs/figures/{fig}.log",
+    benchmark:
+        "benchmarks/figures/{fig}.tsv"
+    conda:
+        "../envs/plot.yaml"
+    script:
+        "../scripts/plot_curves.py"

@@ -1,7 +1,7 @@
 # Generation and scoring. One job per sweep: a sweep loads the base model and its adapter bank once
 # and serves many specs (batched, one set of rows per spec), but writes one file per spec. Sweeps are
-# fixed by the config (lminterp.specs.group_sweeps), never by the target asked for, so every spec has
-# exactly one owner and figures that need the same model share its file.
+# fixed by the config (lminterp.specs.sweeps: a model belongs to the first target group that needs it),
+# never by the target asked for, so every spec has exactly one owner and figures share its file.
 
 
 for _sweep, _specs in SWEEPS.items():
@@ -58,3 +58,36 @@ for _sweep, _specs in SWEEPS.items():
             "../envs/torch.yaml"
         script:
             "../scripts/score.py"
+
+
+# Perplexity on the perplexity corpus, for the models whose perplexity a target reports (Table 1, fig4, fig10).
+for _sweep, _specs in PPL_SWEEPS.items():
+
+    rule:
+        name:
+            f"perplexity_{_sweep.replace('-', '_')}"
+        input:
+            base=BASE_MODEL,
+            corpus=PERPLEXITY_CORPUS,
+            **sweep_adapters(_specs),
+            **sweep_scaling(_specs),
+        output:
+            [ppl_path(s) for s in _specs],
+        params:
+            specs=[s.name for s in _specs],
+            adapters=sweep_adapters(_specs),
+            attributes=config["attributes"],
+            baselines=config["baselines"],
+            perplexity=config["perplexity"],
+            seed=config["seed"],
+        threads: config["threads_per_job"]
+        resources:
+            **res("generate"),
+        log:
+            f"logs/perplexity/{_sweep}.log",
+        benchmark:
+            f"benchmarks/perplexity/{_sweep}.tsv"
+        conda:
+            "../envs/torch.yaml"
+        script:
+            "../scripts/perplexity.py"

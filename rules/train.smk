@@ -27,6 +27,32 @@ rule train_anchors:
         "../scripts/train_anchors.py"
 
 
+if GT_ALPHAS:
+
+    rule train_gt_mixtures:
+        input:
+            base=BASE_MODEL,
+            pole0=f"{RESULTS}/data/lm/{{attribute}}/0.jsonl",
+            pole1=f"{RESULTS}/data/lm/{{attribute}}/1.jsonl",
+        output:
+            [directory(gt_dir("{attribute}", x)) for x in GT_ALPHAS],
+        params:
+            alphas=GT_ALPHAS,
+            lora=config["lora"],
+            seed=config["seed"],
+        threads: config["threads_per_job"]
+        resources:
+            **res("train"),
+        log:
+            "logs/train/gt_{attribute}.log",
+        benchmark:
+            "benchmarks/train/gt_{attribute}.tsv"
+        conda:
+            "../envs/torch.yaml"
+        script:
+            "../scripts/train_gt.py"
+
+
 rule train_classifier:
     input:
         tokenizer=TOKENIZER,

@@ -1,23 +1,28 @@
 """Fit the alpha scaling of a baseline: raw strengths whose scores match the anchors' (paper 2.4)."""
-from pathlib import Path
-
 import pandas as pd
 
+from lminterp import specs as S
 from lminterp.io import atomic_path
 from lminterp.metrics import alpha_scaling
 from lminterp.runtime import job_setup
+from lminterp.summaries import ResultFiles
 
 job_setup(snakemake.log[0], torch_needed=False)
 attributes = snakemake.params.attributes
 raw_strengths = snakemake.params.raw_strengths
-n = len(raw_strengths)
+method = snakemake.wildcards.method
+files = ResultFiles(scores=list(snakemake.input.raw) + list(snakemake.input.anchors))
+
+
+def mean_score(spec, attribute):
+    return pd.read_csv(files.scores(spec))[attribute].mean()
+
+
 rows = []
-for k, attribute in enumerate(attributes):
-    raw_files = snakemake.input.raw[k * n:(k + 1) * n]
-    curve = [pd.read_csv(f)[attribute].mean() for f in raw_files]
-    anchor0, anchor1 = snakemake.input.anchors[2 * k:2 * k + 2]
-    target0 = pd.read_csv(anchor0)[attribute].mean()
-    target1 = pd.read_csv(anchor1)[attribute].mean()
+for attribute in attributes:
+    curve = [mean_score(S.make(f"{method}-raw", attributes, (attribute, r)), attribute) for r in raw_strengths]
+    target0 = mean_score(S.make("interp", attributes, (attribute, 0)), attribute)
+    target1 = mean_score(S.make("interp", attributes, (attribute, 1)), attribute)
     fit = alpha_scaling(raw_strengths, curve, target0, target1)
     rows.append({"attribute": attribute, "raw_at_0": fit.raw_at_0, "raw_at_1": fit.raw_at_1,
                  "target_0": target0, "target_1": target1,

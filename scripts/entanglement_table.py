@@ -5,17 +5,18 @@ from lminterp import specs as S
 from lminterp.io import atomic_path
 from lminterp.metrics import entanglement_auc
 from lminterp.runtime import job_setup
+from lminterp.summaries import ResultFiles
 
 job_setup(snakemake.log[0], torch_needed=False)
 attributes = snakemake.params.attributes
 ent = snakemake.params.entanglement
 alphas = ent["alphas"]
-results = snakemake.params.results
+files = ResultFiles(scores=snakemake.input)
 rows = []
 for method in ("interp",) + S.BASELINES:
     groups = S.entanglement_specs(method, attributes, alphas, ent["lambda"], snakemake.params.fixed_alpha)
     for (i, j), group in groups.items():
-        scores = [pd.read_csv(f"{results}/scores/{s.name}.csv")[i].mean() for s in group]
+        scores = [pd.read_csv(files.scores(s))[i].mean() for s in group]
         rows.append({"method": method, "attribute_i": i, "attribute_j": j,
                      "auc": entanglement_auc(alphas, scores),
                      **{f"score_i_at_alpha_j_{a:g}": v for a, v in zip(alphas, scores)}})

@@ -58,7 +58,8 @@ def test_bad_specs_fail(bad):
 
 def test_entanglement_specs_share_models():
     cfg = {"attributes": {a: {} for a in ORDER}, "entanglement": {"alphas": [0, 0.25, 0.5, 0.75, 1], "lambda": 0.5},
-           "baselines": {"raw_strengths": [-1, 0, 1]}}
+           "baselines": {"raw_strengths": [-1, 0, 1]},
+           "single_attribute": {"alphas": [0, 0.5, 1], "extrapolation_alphas": [-1, 0, 1, 2]}}
     fig8 = S.entanglement_specs("interp", ORDER, [0, 0.25, 0.5, 0.75, 1], 0.5, 1.0)
     assert len(fig8) == 20
     flat = {s for g in fig8.values() for s in g}
@@ -67,9 +68,15 @@ def test_entanglement_specs_share_models():
     assert len(flat | fig16) == 10 * 16  # per unordered pair: the 5x5 grid less its 3x3 interior
     every = S.all_specs(cfg)
     assert len(every) == len(set(every))
-    sweeps = S.group_sweeps(every)
+    sweeps = S.sweeps(cfg)
     owned = [s for ss in sweeps.values() for s in ss]
     assert sorted(owned, key=S.spec_name) == every  # each spec owned by exactly one sweep
-    assert set(sweeps) >= {"interp-anchors", "interp-pair", "dexperts-raw-single", "dexperts-pair", "arith-pair"}
-    fine = S.group_sweeps(every, by="attributes")
-    assert "interp-pair-sentiment-humor" in fine and len(fine) > len(sweeps)
+    assert set(sweeps) >= {"scaling-interp-anchors", "fig8-interp-pair", "scaling-dexperts-raw-single",
+                           "fig8-dexperts-pair", "fig16-arith-pair"}
+    # fig8 owns all of its models; fig16 owns only the ones fig8 does not need
+    fig8_owned = {s for k, ss in sweeps.items() if k.startswith("fig8-") for s in ss}
+    assert fig8_owned == {s for m in ("interp", "dexperts", "arith")
+                          for g in S.entanglement_specs(m, ORDER, [0, 0.25, 0.5, 0.75, 1], 0.5, 1.0).values() for s in g}
+    assert len(sweeps["fig16-interp-pair"]) == 10 * 16 - 90
+    fine = S.sweeps({**cfg, "generation": {"sweep_by": "attributes"}})
+    assert "fig8-interp-pair-sentiment-humor" in fine and len(fine) > len(sweeps)

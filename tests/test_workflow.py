@@ -49,11 +49,12 @@ def test_dry_run_lists_every_stage(tmp_path):
     wf = copy_workflow(tmp_path)
     jobs = planned_jobs(smk(wf, "-n", "figures/fig8.pdf"))
     assert jobs["train_anchors"] == 5 and jobs["train_classifier"] == 5
-    for rule in ("tiny_world_data", "tokenizer", "pretrain_base", "generate_interp_anchors", "generate_interp_pair",
-                 "generate_dexperts_raw_single", "generate_arith_pair", "score_dexperts_pair", "alpha_scaling",
-                 "entanglement_table", "entanglement_figure"):
+    for rule in ("tiny_world_data", "tokenizer", "pretrain_base", "generate_scaling_interp_anchors",
+                 "generate_fig8_interp_pair", "generate_scaling_dexperts_raw_single", "generate_fig8_arith_pair",
+                 "score_fig8_dexperts_pair", "alpha_scaling", "entanglement_table", "entanglement_figure"):
         assert rule in jobs, rule
     assert jobs["alpha_scaling"] == 2
+    assert not any(rule.startswith(("generate_fig16", "score_fig16")) for rule in jobs)  # fig8 makes only its own models
 
 
 def test_bad_config_fails_before_any_job(tmp_path):
@@ -73,6 +74,9 @@ def test_tiny_world_end_to_end(tmp_path):
     assert (wf / "figures/fig8.pdf").stat().st_size > 5000
     # a second run has nothing to do
     assert "Nothing to be done" in smk(wf, "figures/fig8.pdf", "-n", "--configfile", "smoke.yaml")
+    # fig16 after fig8 trains nothing and regenerates none of fig8's models: only fig16's own sweeps run
+    jobs = planned_jobs(smk(wf, "figures/fig16.pdf", "-n", "--configfile", "smoke.yaml"))
+    assert jobs and all(rule.startswith(("generate_fig16", "score_fig16", "entanglement")) for rule in jobs), jobs
     # editing only fig8's plotting code reruns exactly its plotting job
     script = wf / "scripts" / "plot_entanglement.py"
     script.write_text(script.read_text() + "\n# restyled\n")
@@ -88,3 +92,22 @@ def test_tiny_world_end_to_end(tmp_path):
     import pandas as pd
     table = pd.read_csv(wf / "figures/fig8.csv")
     assert len(table) == 3 * 20 and table["auc"].between(0, 1).all()
+
+    # Single-attribute science after fig8: no adapter fig8 trained is retrained, no generation set it
+    # produced is regenerated (only the GT mixtures and the fig2/fig3 sweeps are new)
+    single = ["tables/table1.csv", "figures/fig2.pdf", "figures/fig3.pdf", "figures/fig4.pdf", "figures/fig10.pdf",
+              "figures/fig11.pdf", "results/single_attribute_checks.json"]
+    jobs = planned_jobs(smk(wf, *single, "-n", "--configfile", "smoke.yaml"))
+    assert jobs["train_gt_mixtures"] == 5
+    redone = [r for r in jobs if r in ("tiny_world_data", "pretrain_base", "train_anchors", "train_classifier")
+              or r.startswith(("generate_scaling", "generate_fig8", "score_scaling", "score_fig8"))]
+    assert not redone, redone
+    smk(wf, *single, "--configfile", "smoke.yaml")
+    t1 = pd.read_csv(wf / "tables/table1.csv", index_col=0)
+    assert list(t1.index) == ["Fine-tuned (ground truth)", "DExperts", "Model arithmetic", "Weight interpolation"]
+    assert t1.loc["Weight interpolation", "Average"] >= 0 and (t1["Perplexity"] > 1).all()
+    assert t1[["Dist-1", "Dist-2", "Dist-3"]].stack().between(0, 1).all()
+    checks = json.loads((wf / "results/single_attribute_checks.json").read_text())
+    assert checks["passed"], checks  # GT scores rise with the class-1 fraction for every attribute
+    for fig in ("fig2", "fig3", "fig4", "fig10", "fig11"):
+        assert (wf / f"figures/{fig}.pdf").stat().st_size > 5000 and (wf / f"figures/{fig}.csv").exists()

@@ -59,3 +59,28 @@ def recipe_for(spec: Spec, *, system_prompts: dict | None = None, dexperts_top_p
             comps.append(Component(prefix=system_prompts[t.attribute]["0"], logit_weight=-w))
         return Recipe(tuple(comps))
     raise ValueError(f"no recipe for method {m!r}")
+
+
+def load_sweep(base_dir, adapters: dict, spec_names, *, attributes: dict, dexperts_top_p: float,
+               scaling_csv=None):
+    """What a sweep job needs, loaded once: the base model (with its adapter bank attached when the sweep
+    uses adapters), its tokenizer, and one recipe per spec. `attributes` is the config's attribute mapping
+    (for the system prompts); `scaling_csv` the baseline's alpha-scaling table, for scaled baselines."""
+    import pandas as pd
+
+    from lminterp.adapters import AdapterBank
+    from lminterp.mixing import attach_bank
+    from lminterp.pretrain import load_base_model
+    from lminterp.specs import parse_spec
+
+    model, tokenizer = load_base_model(base_dir)
+    if adapters:
+        attach_bank(model, AdapterBank.from_dirs(adapters))
+    scaling = None
+    if scaling_csv is not None:
+        table = pd.read_csv(scaling_csv)
+        scaling = {r.attribute: (r.raw_at_0, r.raw_at_1) for r in table.itertuples()}
+    system_prompts = {a: d["system_prompts"] for a, d in attributes.items()}
+    recipes = {name: recipe_for(parse_spec(name), system_prompts=system_prompts, dexperts_top_p=dexperts_top_p,
+                                scaling=scaling) for name in spec_names}
+    return model, tokenizer, recipes

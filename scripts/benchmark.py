@@ -1,5 +1,8 @@
 """Clean-run benchmark of a target (default figures/fig8.pdf): wall time and per-rule breakdown.
 
+With --keep DIR an earlier run's results in DIR are reused, so a second call measures what the new
+targets cost beyond the first (e.g. Table 1 and fig2-11 after fig8); only jobs run now are counted.
+
     .venv/bin/python scripts/benchmark.py [TARGET ...] [--configfile FILE] [--cores N] [--keep DIR]
 
 Copies the workflow into a fresh directory (so no result is reused), runs Snakemake there, then sums the
@@ -39,6 +42,7 @@ def main() -> int:
     cmd = [sys.executable, "-m", "snakemake", "--cores", str(args.cores), "--directory", str(work), *args.targets]
     if args.configfile:
         cmd += ["--configfile", str(Path(args.configfile).resolve())]
+    started = time.time()
     t0 = time.perf_counter()
     proc = subprocess.run(cmd, cwd=work, capture_output=True, text=True)
     wall = time.perf_counter() - t0
@@ -47,6 +51,8 @@ def main() -> int:
         return proc.returncode
     per_rule: dict[str, list[float]] = defaultdict(list)
     for tsv in sorted((work / "benchmarks").rglob("*.tsv")):
+        if tsv.stat().st_mtime < started:  # a job of an earlier run in a kept directory
+            continue
         with open(tsv) as f:
             row = next(csv.DictReader(f, delimiter="\t"))
         rule = tsv.relative_to(work / "benchmarks").with_suffix("").as_posix()

@@ -23,7 +23,12 @@ for attribute in attributes:
     curve = [mean_score(S.make(f"{method}-raw", attributes, (attribute, r)), attribute) for r in raw_strengths]
     target0 = mean_score(S.make("interp", attributes, (attribute, 0)), attribute)
     target1 = mean_score(S.make("interp", attributes, (attribute, 1)), attribute)
-    fit = alpha_scaling(raw_strengths, curve, target0, target1)
+    try:
+        fit = alpha_scaling(raw_strengths, curve, target0, target1)
+    except ValueError as e:
+        raise ValueError(f"{method} alpha scaling for {attribute}: {e}. The anchors' scores were {target0:.3f} "
+                         f"(alpha 0) and {target1:.3f} (alpha 1); if they barely differ the anchors are undertrained "
+                         "(config lora.*), otherwise widen config key baselines.raw_strengths.") from None
     rows.append({"attribute": attribute, "raw_at_0": fit.raw_at_0, "raw_at_1": fit.raw_at_1,
                  "target_0": target0, "target_1": target1,
                  "clipped_0": fit.clipped_0, "clipped_1": fit.clipped_1,

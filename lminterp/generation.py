@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from typing import Iterable, Mapping, Sequence
 
 import torch
+from tqdm.auto import tqdm
 
 from .mixing import get_bank, set_row_weights
 
@@ -472,13 +473,7 @@ def generate(
     generated: dict[tuple[int, int, int], list[int]] = {}
     was_training = model.training
     model.eval()
-    it = batches
-    if progress:
-        try:
-            from tqdm.auto import tqdm
-            it = tqdm(batches, desc="generate", unit="batch")
-        except ImportError:  # pragma: no cover
-            pass
+    it = tqdm(batches, desc="generate", unit="batch", disable=not progress)
     try:
         with torch.inference_mode():
             for batch in it:

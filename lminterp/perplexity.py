@@ -45,6 +45,7 @@ import math
 from typing import Mapping
 
 import torch
+from tqdm.auto import tqdm
 
 from .generation import Recipe
 from .mixing import get_bank, set_row_weights
@@ -194,13 +195,7 @@ def perplexity(model, tokenizer, text: str, recipes: Mapping[str, Recipe], *, ma
     nll = torch.zeros(S, dtype=torch.float64, device=device)
     was_training = model.training
     model.eval()
-    it = batches
-    if progress:
-        try:
-            from tqdm.auto import tqdm
-            it = tqdm(batches, desc="perplexity", unit="batch")
-        except ImportError:  # pragma: no cover
-            pass
+    it = tqdm(batches, desc="perplexity", unit="batch", disable=not progress)
     try:
         with torch.inference_mode():
             for batch in it:

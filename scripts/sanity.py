@@ -5,8 +5,10 @@ from pathlib import Path
 
 import pandas as pd
 
+from lminterp import specs as S
 from lminterp.io import write_json
 from lminterp.runtime import job_setup
+from lminterp.summaries import ResultFiles
 
 job_setup(snakemake.log[0], torch_needed=False)
 attributes = snakemake.params.attributes
@@ -17,8 +19,9 @@ for attribute, d in zip(attributes, snakemake.input.classifiers):
     if (Path(d) / "oracle_agreement.json").exists():
         entry["agreement_with_oracle"] = json.loads((Path(d) / "oracle_agreement.json").read_text())["agreement_with_oracle"]
     out["classifiers"][attribute] = entry
-for k, attribute in enumerate(attributes):
-    s0, s1 = (pd.read_csv(f) for f in snakemake.input.anchors[2 * k:2 * k + 2])
+files = ResultFiles(scores=snakemake.input.anchors)
+for attribute in attributes:
+    s0, s1 = (pd.read_csv(files.scores(S.make("interp", attributes, (attribute, pole)))) for pole in (0, 1))
     entry = {"score_alpha_0": s0[attribute].mean(), "score_alpha_1": s1[attribute].mean()}
     entry["rise"] = entry["score_alpha_1"] - entry["score_alpha_0"]
     if f"oracle_{attribute}" in s0:

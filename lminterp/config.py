@@ -5,6 +5,7 @@ before any job starts."""
 from __future__ import annotations
 
 import copy
+import re
 import json
 from importlib import resources
 from pathlib import Path
@@ -68,11 +69,22 @@ def validate_config(raw: dict[str, Any]) -> dict[str, Any]:
         lines = []
         for e in errors[:10]:
             allowed = _allowed(e)
-            lines.append(f"config key `{_key(e.absolute_path)}`: {e.message}" + (f" ({allowed})" if allowed else ""))
+            hint = ""
+            if (e.validator == "type" and isinstance(e.instance, str)
+                    and re.fullmatch(r"[+-]?\d+(\.\d*)?[eE][+-]?\d+", e.instance.strip())):
+                # PyYAML (YAML 1.1) reads 5e-5 as a string; 5.0e-5 is a number
+                hint = f"; YAML reads {e.instance} as text: write it with a decimal point, e.g. {_yaml_float(e.instance)}"
+            lines.append(f"config key `{_key(e.absolute_path)}`: {e.message}" + (f" ({allowed})" if allowed else "")
+                         + hint)
         raise ConfigError("invalid configuration:\n  " + "\n  ".join(lines)
                           + "\nFix it in config.yaml (or the file given with --configfile).")
     _check_semantics(cfg)
     return cfg
+
+
+def _yaml_float(text: str) -> str:
+    mant, exp = re.split("[eE]", text.strip())
+    return (mant if "." in mant else mant + ".0") + "e" + exp
 
 
 def _fail(key: str, message: str) -> None:

@@ -296,12 +296,21 @@ def save_base_model(model, tokenizer, out_dir: str | os.PathLike, metrics: dict 
     return Path(out_dir)
 
 
-def load_base_model(path: str | os.PathLike, device=None, dtype=torch.float32, progress: bool = False):
-    """Load a saved base model (and its tokenizer): returns ``(model, tokenizer)`` in eval mode."""
+def load_base_model(path: str | os.PathLike, device=None, dtype=torch.float32, progress: bool = False,
+                    attn_implementation: str | None = "auto"):
+    """Load a saved base model (and its tokenizer): returns ``(model, tokenizer)`` in eval mode.
+
+    ``attn_implementation="auto"`` picks ``eager`` on CPU (for one-token decoding steps over a short KV cache
+    it is about 10% faster than SDPA's CPU kernel, measured on the tiny world) and transformers' default
+    (SDPA) elsewhere; both compute the same attention."""
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
+    dev = default_device(device)
+    if attn_implementation == "auto":
+        attn_implementation = "eager" if dev.type == "cpu" else None
+    kwargs = {} if attn_implementation is None else {"attn_implementation": attn_implementation}
     with hf_progress(progress):
-        model = AutoModelForCausalLM.from_pretrained(str(path), dtype=dtype)
-    model.to(default_device(device))
+        model = AutoModelForCausalLM.from_pretrained(str(path), dtype=dtype, **kwargs)
+    model.to(dev)
     model.eval()
     return model, AutoTokenizer.from_pretrained(str(path))

@@ -6,6 +6,7 @@ rule tokenizer:
         f"{RESULTS}/data/pretrain.jsonl",
     output:
         directory(TOKENIZER),
+    priority: PRIORITY["base"]
     params:
         tokenizer=config["tokenizer"],
     resources:
@@ -27,6 +28,7 @@ rule pretrain_base:
         heldout=f"{RESULTS}/data/perplexity.txt",
     output:
         directory(BASE_MODEL),
+    priority: PRIORITY["base"]
     params:
         base_model=config["base_model"],
         seed=config["seed"],

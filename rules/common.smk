@@ -59,6 +59,17 @@ PERPLEXITY_CORPUS = f"{RESULTS}/data/perplexity.txt"
 # GT mixtures are trained for the interior of the grid; the endpoints are the anchors.
 GT_ALPHAS = [x for x in config["single_attribute"]["alphas"] if 0.0 < x < 1.0]
 
+# Scheduling priorities (Snakemake runs the ready job with the highest first). The chain
+# pretraining -> anchors -> the baselines' raw sweeps -> alpha scaling -> the scaled baselines is the
+# critical path of every figure. Classifiers need only the data and the tokenizer: they fill the cores
+# left idle by pretraining, and are done before the first scoring job needs them.
+PRIORITY = {"base": 100, "classifier": 95, "anchors": 90, "scaling": 80, "gt": 70}
+
+
+def sweep_priority(sweep):
+    return PRIORITY["scaling"] if sweep.startswith("scaling-") else 0
+
+
 # All models any target needs, grouped into sweeps (one generation job and one scoring job each).
 SWEEPS = S.sweeps(config)
 PPL_SWEEPS = S.perplexity_sweeps(config)

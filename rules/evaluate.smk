@@ -7,6 +7,7 @@ rule alpha_scaling:
         anchors=[score_path(s) for s in S.anchor_specs(ATTRIBUTES)],
     output:
         f"{RESULTS}/scaling/{{method}}.csv",
+    priority: PRIORITY["scaling"]
     params:
         attributes=ATTRIBUTES,
         raw_strengths=config["baselines"]["raw_strengths"],

@@ -25,6 +25,7 @@ for _sweep, _specs in SWEEPS.items():
             baselines=config["baselines"],
             seed=config["seed"],
         threads: config["threads_per_job"]
+        priority: sweep_priority(_sweep)
         resources:
             **res("generate"),
         log:
@@ -48,6 +49,7 @@ for _sweep, _specs in SWEEPS.items():
             attributes=ATTRIBUTES,
             world=config["world"],
         threads: config["threads_per_job"]
+        priority: sweep_priority(_sweep)
         resources:
             **res("score"),
         log:
@@ -81,6 +83,7 @@ for _sweep, _specs in PPL_SWEEPS.items():
             perplexity=config["perplexity"],
             seed=config["seed"],
         threads: config["threads_per_job"]
+        priority: sweep_priority(_sweep)
         resources:
             **res("generate"),
         log:

@@ -11,6 +11,7 @@ rule train_anchors:
     output:
         pole0=directory(f"{RESULTS}/adapters/anchor/{{attribute}}-0"),
         pole1=directory(f"{RESULTS}/adapters/anchor/{{attribute}}-1"),
+    priority: PRIORITY["anchors"]
     params:
         lora=config["lora"],
         seed=config["seed"],
@@ -36,6 +37,7 @@ if GT_ALPHAS:
             pole1=f"{RESULTS}/data/lm/{{attribute}}/1.jsonl",
         output:
             [directory(gt_dir("{attribute}", x)) for x in GT_ALPHAS],
+        priority: PRIORITY["gt"]
         params:
             alphas=GT_ALPHAS,
             lora=config["lora"],
@@ -61,6 +63,7 @@ rule train_classifier:
         test=f"{RESULTS}/data/classifier/{{attribute}}/test.jsonl",
     output:
         directory(f"{RESULTS}/classifiers/{{attribute}}"),
+    priority: PRIORITY["classifier"]
     params:
         classifier=config["classifier"],
         seed=config["seed"],

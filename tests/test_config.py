@@ -52,7 +52,7 @@ def _broken(raw, path, value):
     (["tiny_world", "correlations"], [{"attributes": ["politeness", "tone"], "agreement": 0.7}], "tiny_world.correlations.0"),
     (["tiny_world", "correlations"], [{"attributes": ["politeness", "formality"], "agreement": 1.7}], "agreement"),
     (["attributes", "sentiment", "system_prompts"], {"1": "only one pole"}, "system_prompts"),
-    (["base_model", "architecture", "num_attention_heads"], 3, "hidden_size"),
+    (["base_model", "architecture", "num_attention_heads"], 5, "hidden_size"),
     (["resources", "generate", "gpu"], -1, "resources.generate.gpu"),
 ])
 def test_config_errors_name_the_key(default_raw, path, value, needle):
@@ -66,3 +66,12 @@ def test_unknown_tiny_world_attribute(default_raw):
     cfg["attributes"]["toxicity"] = {"class_names": ["clean", "toxic"], "system_prompts": {"0": "a", "1": "b"}}
     with pytest.raises(ConfigError, match="attributes.toxicity"):
         validate_config(cfg)
+
+
+def test_yaml_exponent_without_point_gets_a_hint(default_raw):
+    # PyYAML reads `learning_rate: 5e-5` as the string "5e-5"; the error says how to write it
+    raw = copy.deepcopy(default_raw)
+    raw["lora"]["learning_rate"] = yaml.safe_load("learning_rate: 5e-5")["learning_rate"]
+    assert raw["lora"]["learning_rate"] == "5e-5"
+    with pytest.raises(ConfigError, match=r"lora\.learning_rate.*write it with a decimal point, e\.g\. 5\.0e-5"):
+        validate_config(raw)

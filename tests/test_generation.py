@@ -160,21 +160,22 @@ def recipes_all() -> dict[str, Recipe]:
 
 
 # ----------------------------------------------------------------------------------- tests
-def test_top_p_filter_matches_reference():
+@pytest.mark.parametrize("sort", ["numpy", "torch"])
+def test_top_p_filter_matches_reference(sort):
     torch.manual_seed(3)
-    # peaked and flat rows: with fast_k=8 the peaked ones take the top-k path, the others the full sort
+    # peaked and flat rows, in a 3-d batch (rows = leading dims)
     z = torch.randn(8, 50) * torch.tensor([0.1, 0.5, 1, 2, 3, 5, 8, 12])[:, None]
-    used_fast = False
+    z[2, 7] = float("-inf")  # a token the model can never produce
     for p in (0.05, 0.5, 0.9, 0.99):
-        for fast_k in (8, 10 ** 6):
-            got = top_p_filter(z, p, fast_k=fast_k)
-            for i in range(z.shape[0]):
-                kept = ~torch.isneginf(got[i])
-                assert torch.equal(kept, ~torch.isneginf(ref_top_p(z[i], p))), (p, fast_k, i)
-                assert torch.equal(got[i][kept], z[i][kept])
-                used_fast |= fast_k == 8 and 1 < int(kept.sum()) < 8
-    assert used_fast
+        got = top_p_filter(z.view(2, 4, 50), p, sort=sort).view(8, 50)
+        for i in range(z.shape[0]):
+            kept = ~torch.isneginf(got[i])
+            assert torch.equal(kept, ~torch.isneginf(ref_top_p(z[i], p))), (p, i)
+            assert torch.equal(got[i][kept], z[i][kept])
+            assert int(kept.sum()) >= 1
     assert torch.equal(top_p_filter(z, 1.0), z)
+    with pytest.raises(ValueError, match="sort"):
+        top_p_filter(z, 0.5, sort="quick")
 
 
 def test_combined_logits_equal_hand_computed(world):

@@ -174,7 +174,28 @@ def merged_model(base, bank, coeffs):
     return m.eval()
 
 
-def test_per_row_forward_equals_merged_models(world):
+@pytest.fixture(params=["union", "grouped"])
+def row_grouping(request, monkeypatch):
+    """Run a test with the union-of-columns path only, and with rows always split by adapter support (counting
+    the grouped forwards, so that the test can check the path was taken)."""
+    import lminterp.mixing as mixing
+
+    calls = []
+    if request.param == "union":
+        monkeypatch.setattr(mixing, "GROUP_OVERHEAD_MACS", float("inf"))
+    else:
+        monkeypatch.setattr(mixing, "GROUP_OVERHEAD_MACS", 0.0)
+        orig = mixing.MixedLoRALinear._grouped
+
+        def counted(self, *a, **k):
+            calls.append(self.name)
+            return orig(self, *a, **k)
+
+        monkeypatch.setattr(mixing.MixedLoRALinear, "_grouped", counted)
+    return request.param, calls
+
+
+def test_per_row_forward_equals_merged_models(world, row_grouping):
     base, _, bank = world
     model = copy.deepcopy(base)
     attach_bank(model, bank)
@@ -204,6 +225,8 @@ def test_per_row_forward_equals_merged_models(world):
             torch.testing.assert_close(mixed[i], ref, atol=2e-5, rtol=1e-4)
             assert (mixed[i] - plain[i]).abs().max() > 1e-3 or not r  # the adapters do change the logits
         assert torch.equal(mixed[0], plain[0]) and torch.equal(mixed[3], plain[3])
+        mode, calls = row_grouping
+        assert bool(calls) == (mode == "grouped")
         # only a subset of the bank active in the batch (column selection), and all rows active
         sub = rows[1:3]
         with row_weights(model, torch.stack([bank.coeff_vector(r) for r in sub])), torch.inference_mode():

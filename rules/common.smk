@@ -63,16 +63,23 @@ GT_ALPHAS = [x for x in config["single_attribute"]["alphas"] if 0.0 < x < 1.0]
 # pretraining -> anchors -> the baselines' raw sweeps -> alpha scaling -> the scaled baselines is the
 # critical path of every figure. Classifiers need only the data and the tokenizer: they fill the cores
 # left idle by pretraining, and are done before the first scoring job needs them.
-PRIORITY = {"base": 100, "classifier": 95, "anchors": 90, "scaling": 80, "gt": 70}
+# Sweeps of the scaled baselines become ready last (after alpha scaling) and are the longest (several forward
+# rows per token): they go first, and the interpolation sweeps, ready since the anchors, fill the gaps.
+PRIORITY = {"base": 100, "classifier": 95, "anchors": 90, "scaling": 80, "gt": 70, "baselines": 50}
 
 
 def sweep_priority(sweep):
-    return PRIORITY["scaling"] if sweep.startswith("scaling-") else 0
+    if sweep.startswith("scaling-"):
+        return PRIORITY["scaling"]
+    if SWEEP_SPECS[sweep][0].method in S.BASELINES:
+        return PRIORITY["baselines"]
+    return 0
 
 
 # All models any target needs, grouped into sweeps (one generation job and one scoring job each).
 SWEEPS = S.sweeps(config)
 PPL_SWEEPS = S.perplexity_sweeps(config)
+SWEEP_SPECS = {**SWEEPS, **PPL_SWEEPS}
 
 
 def sweep_adapters(sweep_specs):

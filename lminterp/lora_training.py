@@ -125,6 +125,42 @@ class _BaseSnapshot:
 # ------------------------------------------------------------------------------------- training
 
 
+class MaskDropout(torch.nn.Module):
+    """Inverted dropout, ``x * (u >= p) / (1 - p)`` with ``u ~ U[0, 1)`` from ``torch.rand_like``: the same
+    distribution as ``nn.Dropout(p)`` in training mode (identity in eval mode), about 3x faster on CPU, where
+    ``torch.dropout`` draws its Bernoulli mask element by element (measured: 0.9 vs 0.3 ms for a 16 x 60 x 96
+    activation with gradients). Peft applies one LoRA dropout per adapted module (21 per step in the tiny
+    world), so this is a fifth of a tiny-world LoRA step."""
+
+    def __init__(self, p: float):
+        super().__init__()
+        if not 0.0 <= p < 1.0:
+            raise ValueError(f"dropout probability must be in [0, 1), got {p}")
+        self.p = float(p)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if not self.training or self.p == 0.0:
+            return x
+        keep = torch.rand_like(x) >= self.p
+        return x * keep * (1.0 / (1.0 - self.p))
+
+    def extra_repr(self) -> str:
+        return f"p={self.p}"
+
+
+def use_mask_dropout(peft_model) -> int:
+    """Replace peft's LoRA ``nn.Dropout`` modules by :class:`MaskDropout` (same p); returns how many."""
+    n = 0
+    for module in peft_model.modules():
+        drops = getattr(module, "lora_dropout", None)
+        if isinstance(drops, torch.nn.ModuleDict):
+            for key, d in list(drops.items()):
+                if isinstance(d, torch.nn.Dropout):
+                    drops[key] = MaskDropout(d.p)
+                    n += 1
+    return n
+
+
 def _resolve_steps(n_texts: int, batch_size: int, steps: int | None, epochs: float | None) -> int:
     if (steps is None) == (epochs is None):
         raise ValueError("give exactly one of steps or epochs")
@@ -186,6 +222,8 @@ def _train_one(
     )
     torch.manual_seed(seed)  # LoRA A init (kaiming uniform) and LoRA dropout masks
     peft_model = get_peft_model(model, config)
+    if dev.type == "cpu":
+        use_mask_dropout(peft_model)
     n_trainable = sum(p.numel() for p in peft_model.parameters() if p.requires_grad)
 
     def autocast():

@@ -298,3 +298,39 @@ def test_classifier_learns_easy_task(tokenizer, tmp_path):
                           progress=False)
     assert m2["source"] == str(out) and m2["val_accuracy"] > 0.9 and math.isnan(m2["test_accuracy"])
     assert (tmp_path / "clf2" / "metrics.json").exists() and (tmp_path / "clf2" / "tokenizer.json").exists()
+
+
+def test_mask_dropout_is_inverted_dropout():
+    from lminterp.lora_training import MaskDropout
+
+    torch.manual_seed(0)
+    d = MaskDropout(0.25).train()
+    x = torch.ones(400, 500, requires_grad=True)
+    y = d(x)
+    kept = y != 0
+    assert abs(float(kept.float().mean()) - 0.75) < 0.005            # P(keep) = 1 - p
+    assert torch.allclose(y[kept], torch.full_like(y[kept], 1 / 0.75))  # survivors scaled by 1 / (1 - p)
+    y.sum().backward()
+    assert torch.equal(x.grad, y.detach())                             # gradient = the same mask and scale
+    d.eval()
+    assert d(x) is x
+    with pytest.raises(ValueError):
+        MaskDropout(1.0)
+
+
+def test_lora_dropout_modules_are_replaced(base):
+    from peft import LoraConfig, get_peft_model
+    from transformers import AutoModelForCausalLM
+
+    from lminterp.lora_training import MaskDropout, use_mask_dropout
+
+    _, base_dir = base
+    model = AutoModelForCausalLM.from_pretrained(str(base_dir))
+    pm = get_peft_model(model, LoraConfig(r=2, lora_alpha=4, lora_dropout=0.1, target_modules=["q_proj", "v_proj"]))
+    n = 2 * model.config.num_hidden_layers
+    assert use_mask_dropout(pm) == n
+    drops = [m for m in pm.modules() if isinstance(m, MaskDropout)]
+    assert len(drops) == n and all(d.p == 0.1 for d in drops)
+    for module in pm.modules():
+        if isinstance(getattr(module, "lora_dropout", None), torch.nn.ModuleDict):
+            assert not any(isinstance(d, torch.nn.Dropout) for d in module.lora_dropout.values())

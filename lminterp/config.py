@@ -69,11 +69,7 @@ def validate_config(raw: dict[str, Any]) -> dict[str, Any]:
         lines = []
         for e in errors[:10]:
             allowed = _allowed(e)
-            hint = ""
-            if (e.validator == "type" and isinstance(e.instance, str)
-                    and re.fullmatch(r"[+-]?\d+(\.\d*)?[eE][+-]?\d+", e.instance.strip())):
-                # PyYAML (YAML 1.1) reads 5e-5 as a string; 5.0e-5 is a number
-                hint = f"; YAML reads {e.instance} as text: write it with a decimal point, e.g. {_yaml_float(e.instance)}"
+            hint = _exponent_hint(e)
             lines.append(f"config key `{_key(e.absolute_path)}`: {e.message}" + (f" ({allowed})" if allowed else "")
                          + hint)
         raise ConfigError("invalid configuration:\n  " + "\n  ".join(lines)
@@ -82,9 +78,24 @@ def validate_config(raw: dict[str, Any]) -> dict[str, Any]:
     return cfg
 
 
-def _yaml_float(text: str) -> str:
-    mant, exp = re.split("[eE]", text.strip())
-    return (mant if "." in mant else mant + ".0") + "e" + exp
+_EXPONENT = re.compile(r"([+-]?\d+(?:\.\d*)?)[eE]([+-]?)(\d+)")
+
+
+def _exponent_hint(error: jsonschema.ValidationError) -> str:
+    """PyYAML (YAML 1.1) reads a number in exponent notation as text unless it has a decimal point and a signed
+    exponent (5e-5 and 5.0e5 are strings, 5.0e-5 and 5.0e+5 numbers): say how to write it."""
+    text = error.instance
+    if error.validator != "type" or not isinstance(text, str):
+        return ""
+    m = _EXPONENT.fullmatch(text.strip())
+    if m is None:
+        return ""
+    mant, sign, exp = m.groups()
+    wanted = error.validator_value
+    if wanted == "integer" or (isinstance(wanted, list) and "number" not in wanted):
+        return f"; YAML reads {text} as text: write the integer out in full"
+    suggestion = (mant if "." in mant else mant + ".0") + "e" + (sign or "+") + exp
+    return f"; YAML reads {text} as text: write it with a decimal point and a signed exponent, e.g. {suggestion}"
 
 
 def _fail(key: str, message: str) -> None:

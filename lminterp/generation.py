@@ -216,7 +216,7 @@ def top_p_filter(logits: torch.Tensor, top_p: float, *, sort: str = "auto") -> t
     if sort == "auto":
         sort = "numpy" if p.device.type == "cpu" else "torch"
     if sort == "numpy":
-        ps = torch.from_numpy(np.ascontiguousarray(np.sort(p.detach().cpu().numpy(), axis=-1)[:, ::-1]))
+        ps = torch.from_numpy(np.flip(np.sort(p.detach().cpu().numpy(), axis=-1), axis=-1).copy())
         ps = ps.to(p.device)
     elif sort == "torch":
         ps = torch.sort(p, dim=-1, descending=True).values

@@ -141,7 +141,7 @@ class MaskDropout(torch.nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if not self.training or self.p == 0.0:
             return x
-        keep = torch.rand_like(x) >= self.p
+        keep = torch.rand_like(x, dtype=torch.float32) >= self.p   # float32 uniforms: exact p for bf16 inputs too
         return x * keep * (1.0 / (1.0 - self.p))
 
     def extra_repr(self) -> str:

@@ -34,10 +34,13 @@ __all__ = ["GROUP_OVERHEAD_MACS", "MixState", "MixedLoRALinear", "attach_bank", 
 
 _STATE_ATTR = "_lminterp_mix_state"
 
-#: Cost of one extra row group in multiply-adds (the fixed cost of its 4 small ops on a CPU core, ~20-30 us).
-#: Rows are grouped by adapter support when that saves more than this per group; 0 = always group when there
-#: are several supports, ``float("inf")`` = never.
+#: Cost of one extra row group in multiply-adds: the fixed cost of its 4 small ops, ~20-30 us on a CPU core
+#: (measured). Rows are grouped by adapter support when that saves more than this per group; 0 = always group
+#: when there are several supports, ``float("inf")`` = never. On an accelerator the same launch overhead is
+#: worth far more multiply-adds: there the constant is multiplied by :data:`ACCELERATOR_FACTOR` (an estimate,
+#: not measured; it only decides speed, never results).
 GROUP_OVERHEAD_MACS: float = 1.0e6
+ACCELERATOR_FACTOR: float = 1.0e3
 
 
 class _Layout:
@@ -197,7 +200,8 @@ class MixedLoRALinear(nn.Module):
                 per_col = (x.numel() // max(x.shape[0], 1) // max(x.shape[-1], 1)) * (self.in_features
                                                                                        + self.out_features)
                 union = scale.shape[0] * scale.shape[1] * per_col
-                if total * per_col + len(groups) * GROUP_OVERHEAD_MACS < union:
+                overhead = GROUP_OVERHEAD_MACS * (1.0 if x.device.type == "cpu" else ACCELERATOR_FACTOR)
+                if total * per_col + len(groups) * overhead < union:
                     return self._grouped(x, out, groups, st.version)
         At, Bt = self._factors(cols, x.dtype, st.version)
         xs = x if rows is None else x.index_select(0, rows)

@@ -73,5 +73,17 @@ def test_yaml_exponent_without_point_gets_a_hint(default_raw):
     raw = copy.deepcopy(default_raw)
     raw["lora"]["learning_rate"] = yaml.safe_load("learning_rate: 5e-5")["learning_rate"]
     assert raw["lora"]["learning_rate"] == "5e-5"
-    with pytest.raises(ConfigError, match=r"lora\.learning_rate.*write it with a decimal point, e\.g\. 5\.0e-5"):
+    with pytest.raises(ConfigError, match=r"lora\.learning_rate.*e\.g\. 5\.0e-5"):
+        validate_config(raw)
+    # every suggestion is read back as the number meant; integers get no float suggestion
+    for text, value in (("5e-5", 5e-5), ("5e5", 5e5), ("1.5e5", 1.5e5), ("2E+3", 2e3)):
+        raw["lora"]["learning_rate"] = yaml.safe_load(f"x: {text}")["x"]
+        assert raw["lora"]["learning_rate"] == text
+        with pytest.raises(ConfigError) as err:
+            validate_config(raw)
+        suggestion = str(err.value).split("e.g. ")[1].split()[0]
+        assert yaml.safe_load(f"x: {suggestion}")["x"] == pytest.approx(value)
+    raw = copy.deepcopy(default_raw)
+    raw["lora"]["r"] = yaml.safe_load("x: 1e1")["x"]
+    with pytest.raises(ConfigError, match=r"lora\.r.*write the integer out in full"):
         validate_config(raw)

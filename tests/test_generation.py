@@ -174,6 +174,8 @@ def test_top_p_filter_matches_reference(sort):
             assert torch.equal(got[i][kept], z[i][kept])
             assert int(kept.sum()) >= 1
     assert torch.equal(top_p_filter(z, 1.0), z)
+    one = torch.randn(3, 1)                          # a one-token vocabulary keeps its token
+    assert torch.equal(top_p_filter(one, 0.5, sort=sort), one)
     with pytest.raises(ValueError, match="sort"):
         top_p_filter(z, 0.5, sort="quick")
 

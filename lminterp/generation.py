@@ -518,6 +518,17 @@ def next_token_logits(model, tokenizer, recipes: Mapping[str, Recipe], prompts: 
     return {name: comb[i].clone() for i, name in enumerate(spec_names)}
 
 
+def component_coeff(component: Component, bank, spec_name: str) -> torch.Tensor | None:
+    """The (K,) coefficient vector of a component over the attached bank, or None for the base model (no
+    adapter, or only zero weights). Raises when the component uses adapters but no bank is attached."""
+    if not component.adapter_weights or not any(w != 0 for _, w in component.adapter_weights):
+        return None
+    if bank is None:
+        raise RuntimeError(f"spec {spec_name!r} uses adapters but no AdapterBank is attached to the model")
+    coeff = bank.coeff_vector(component.adapter_weights)
+    return coeff if bool(coeff.any()) else None
+
+
 def _spec_rows(recipes, spec_names, bank, toks) -> list[list[tuple]]:
     """Per spec: [(prefix, coeff (K,) or None, logit_weight, top_p)] for its components; tokenises prefixes."""
     toks.prepare({c.prefix for r in recipes.values() for c in r.components} | {""})
@@ -525,14 +536,7 @@ def _spec_rows(recipes, spec_names, bank, toks) -> list[list[tuple]]:
     for name in spec_names:
         rows = []
         for c in recipes[name].components:
-            coeff = None
-            if c.adapter_weights and any(w != 0 for _, w in c.adapter_weights):
-                if bank is None:
-                    raise RuntimeError(f"spec {name!r} uses adapters but no AdapterBank is attached to the model")
-                coeff = bank.coeff_vector(c.adapter_weights)
-                if not bool(coeff.any()):
-                    coeff = None
-            rows.append((c.prefix, coeff, c.logit_weight, c.top_p))
+            rows.append((c.prefix, component_coeff(c, bank, name), c.logit_weight, c.top_p))
         spec_rows.append(rows)
     return spec_rows
 

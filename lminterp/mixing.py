@@ -70,15 +70,22 @@ class MixState:
         self.version += 1
         self._prepared = {}
 
+    def _col_weights(self, layout: _Layout, device: torch.device) -> torch.Tensor:
+        """(N, R): each row's weight on each rank column of the layout, times the column's adapter scaling."""
+        key = ("col_w", id(layout))
+        got = self._prepared.get(key)
+        if got is None:
+            coeff = self.coeff.to(device=device, dtype=torch.float32)
+            got = self._prepared[key] = coeff[:, layout.col_adapter.to(device)] * layout.col_scale.to(device)[None, :]
+        return got
+
     def prepare(self, layout: _Layout, device: torch.device):
         """For a layout: (rows index | None, cols index | None, per-row column scale (n, R')) or None if no-op."""
         key = id(layout)
         got = self._prepared.get(key)
         if got is not None:
             return got
-        coeff = self.coeff.to(device=device, dtype=torch.float32)
-        col_adapter = layout.col_adapter.to(device)
-        col_w = coeff[:, col_adapter] * layout.col_scale.to(device)[None, :]  # (N, R)
+        col_w = self._col_weights(layout, device)                            # (N, R)
         nz = col_w != 0
         cols_mask = nz.any(0)
         if not bool(cols_mask.any()):
@@ -111,7 +118,7 @@ class MixState:
         patterns, inverse = torch.unique(support, dim=0, return_inverse=True)
         active = patterns.any(1)
         if int(active.sum()) > 1:
-            col_w = coeff[:, col_adapter] * layout.col_scale.to(device)[None, :]
+            col_w = self._col_weights(layout, device)
             groups, total = [], 0
             for g in active.nonzero().flatten().tolist():
                 rows = (inverse == g).nonzero().flatten()

@@ -47,7 +47,7 @@ from typing import Mapping
 import torch
 from tqdm.auto import tqdm
 
-from .generation import Recipe
+from .generation import Recipe, component_coeff
 from .mixing import get_bank, set_row_weights
 
 __all__ = ["perplexity", "sliding_windows", "encode_text"]
@@ -145,13 +145,7 @@ def perplexity(model, tokenizer, text: str, recipes: Mapping[str, Recipe], *, ma
             raise TypeError(f"spec {name!r}: expected a Recipe, got {type(recipe).__name__}")
         t: dict[int, float] = {}
         for c in recipe.components:
-            coeff = None
-            if c.adapter_weights and any(w != 0 for _, w in c.adapter_weights):
-                if bank is None:
-                    raise RuntimeError(f"spec {name!r} uses adapters but no AdapterBank is attached to the model")
-                coeff = bank.coeff_vector(c.adapter_weights)
-                if not bool(coeff.any()):
-                    coeff = None
+            coeff = component_coeff(c, bank, name)
             if c.prefix:
                 if c.prefix not in prefix_head:
                     p = [int(i) for i in tokenizer(c.prefix, add_special_tokens=False)["input_ids"]]

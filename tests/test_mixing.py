@@ -9,12 +9,13 @@ import torch
 
 torch.set_num_threads(1)
 
-from peft import LoraConfig, PeftModel, get_peft_model  # noqa: E402
+from peft import PeftModel  # noqa: E402
 from safetensors.torch import load_file  # noqa: E402
 from transformers import LlamaConfig, LlamaForCausalLM  # noqa: E402
 
 from lminterp.adapters import AdapterBank, delta_weights, load_peft_adapter, merged_state_dict  # noqa: E402
 from lminterp.mixing import MixedLoRALinear, attach_bank, detach_bank, get_bank, row_weights, set_row_weights  # noqa: E402
+from lora_helpers import save_random_adapters  # noqa: E402
 
 ALL = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
 # name -> LoraConfig kwargs: three attributes x two poles, different ranks, alphas, target modules and patterns
@@ -36,25 +37,12 @@ def tiny_config(**kw) -> LlamaConfig:
     return LlamaConfig(**base)
 
 
-def make_adapter(base: LlamaForCausalLM, path, seed: int, **lora_kw) -> None:
-    torch.manual_seed(seed)
-    pm = get_peft_model(copy.deepcopy(base), LoraConfig(lora_dropout=0.0, **lora_kw))
-    with torch.no_grad():
-        for n, p in pm.named_parameters():
-            if "lora_B" in n:
-                p.normal_(0.0, 0.05)
-    pm.save_pretrained(str(path))
-
-
 @pytest.fixture(scope="module")
 def world(tmp_path_factory):
     torch.manual_seed(0)
     base = LlamaForCausalLM(tiny_config()).eval()
     root = tmp_path_factory.mktemp("adapters")
-    dirs = {}
-    for i, (name, kw) in enumerate(ADAPTERS.items()):
-        dirs[name] = root / name
-        make_adapter(base, dirs[name], seed=100 + i, **kw)
+    dirs = save_random_adapters(base, ADAPTERS, root, seed0=100, b_std=0.05)
     bank = AdapterBank.from_dirs(dirs)
     return base, dirs, bank
 

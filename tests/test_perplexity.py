@@ -11,7 +11,6 @@ import torch
 
 torch.set_num_threads(1)
 
-from peft import LoraConfig, get_peft_model  # noqa: E402
 from tokenizers import Tokenizer, decoders, models, pre_tokenizers, processors  # noqa: E402
 from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast  # noqa: E402
 
@@ -25,6 +24,7 @@ from lminterp.generation import (  # noqa: E402
 )
 from lminterp.mixing import attach_bank  # noqa: E402
 from lminterp.perplexity import perplexity  # noqa: E402
+from lora_helpers import save_random_adapters  # noqa: E402
 
 ALL = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
 ADAPTERS = {
@@ -62,16 +62,7 @@ def world(tmp_path_factory):
     with torch.no_grad():  # less uniform next-token distributions than a fresh init
         base.lm_head.weight.mul_(8.0)
     root = tmp_path_factory.mktemp("adapters")
-    dirs = {}
-    for i, (name, kw) in enumerate(ADAPTERS.items()):
-        torch.manual_seed(10 + i)
-        pm = get_peft_model(copy.deepcopy(base), LoraConfig(lora_dropout=0.0, **kw))
-        with torch.no_grad():
-            for n, p in pm.named_parameters():
-                if "lora_B" in n:
-                    p.normal_(0.0, 0.08)
-        dirs[name] = root / name
-        pm.save_pretrained(str(dirs[name]))
+    dirs = save_random_adapters(base, ADAPTERS, root, seed0=10, b_std=0.08)
     bank = AdapterBank.from_dirs(dirs)
     model = copy.deepcopy(base)
     attach_bank(model, bank)

@@ -425,3 +425,17 @@ def train_lora_adapter(
         max_length=max_length, seed=seed, steps=steps, epochs=epochs, quantization=quantization,
         progress=progress, **kwargs,
     )[0]
+
+
+def train_lora_from_config(base_dir, jobs: Sequence[dict], lora: dict, seed: int) -> list[dict]:
+    """`train_lora_adapters` with the hyperparameters of the config's ``lora`` section (keys r, alpha,
+    dropout and the keyword names of `train_lora_adapters`), as the workflow's training jobs call it.
+    Without quantization, bitsandbytes is hidden from the job before peft is imported (see
+    `lminterp.runtime.hide_bitsandbytes`)."""
+    from .runtime import hide_bitsandbytes
+
+    lora = dict(lora)
+    if not lora.get("quantization"):
+        hide_bitsandbytes()
+    return train_lora_adapters(base_dir, None, jobs, r=lora.pop("r"), lora_alpha=lora.pop("alpha"),
+                               dropout=lora.pop("dropout"), seed=seed, **lora)

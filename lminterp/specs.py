@@ -163,9 +163,20 @@ def family(spec: Spec) -> str:
     return {0: "base", 1: "single", 2: "pair", 3: "triple"}.get(n, "multi")
 
 
+# Kinds of model (method-family) that run on the anchors' adapter bank and are merged into one sweep when
+# the scaling group owns them: the anchors alone (the scaling targets) and DExperts' raw sweep load the same
+# base and adapters, and the anchors alone are too small a job to pay a process start of their own (about
+# 4 s of imports against about 4 s of generating). Other groups keep one sweep per kind, for parallelism.
+SCALING_ANCHOR_BANK = ("interp-anchors", "dexperts-raw-single")
+
+
 def sweep_id(spec: Spec, group: str, by: str = "family") -> str:
-    """The sweep (generation job) that owns a spec: its owning target group, method and family."""
-    sid = f"{group}-{spec.method}-{family(spec)}"
+    """The sweep (generation job) that owns a spec: its owning target group, method and family
+    (in the scaling group, the kinds of `SCALING_ANCHOR_BANK` share the sweep ``scaling-anchor-bank``)."""
+    kind = f"{spec.method}-{family(spec)}"
+    if group == "scaling" and kind in SCALING_ANCHOR_BANK:
+        kind = "anchor-bank"
+    sid = f"{group}-{kind}"
     if by == "attributes" and spec.terms:
         sid += "-" + "-".join(spec.attributes)
     elif by != "family":

@@ -83,20 +83,25 @@ SWEEP_SPECS = {**SWEEPS, **PPL_SWEEPS}
 
 
 def sweep_adapters(sweep_specs):
-    """Adapter directories a sweep's recipes draw on: anchors for interpolation and DExperts, the GT
-    mixtures for GT models, none for model arithmetic (the base model, prompted)."""
-    method = sweep_specs[0].method
-    if method.startswith("arith"):
-        return {}
-    if method == "gt":
-        return {S.gt_name(t.attribute, t.alpha): gt_dir(t.attribute, t.alpha) for s in sweep_specs for t in s.terms}
-    attrs = sorted({t.attribute for s in sweep_specs for t in s.terms}, key=ATTRIBUTES.index)
-    return {S.anchor_name(a, p): anchor_dir(a, p) for a in attrs for p in POLES}
+    """Adapter directories a sweep's recipes draw on (a sweep may mix methods that share them): anchors
+    for interpolation and DExperts, the GT mixtures for GT models, none for model arithmetic (the base
+    model, prompted)."""
+    gt, attrs = {}, set()
+    for s in sweep_specs:
+        if s.method == "gt":
+            gt.update({S.gt_name(t.attribute, t.alpha): gt_dir(t.attribute, t.alpha) for t in s.terms})
+        elif not s.method.startswith("arith"):
+            attrs.update(t.attribute for t in s.terms)
+    anchors = {S.anchor_name(a, p): anchor_dir(a, p) for a in sorted(attrs, key=ATTRIBUTES.index) for p in POLES}
+    return {**anchors, **gt}
 
 
 def sweep_scaling(sweep_specs):
-    method = sweep_specs[0].method
-    return {"scaling": f"{RESULTS}/scaling/{method}.csv"} if method in S.BASELINES else {}
+    """The alpha-scaling table of the sweep's scaled baseline, if it has one (never two: see S.sweep_id)."""
+    methods = sorted({s.method for s in sweep_specs} & set(S.BASELINES))
+    if len(methods) > 1:
+        raise WorkflowError(f"a sweep mixes the scaled baselines {methods}; each needs its own scaling table")
+    return {"scaling": f"{RESULTS}/scaling/{methods[0]}.csv"} if methods else {}
 
 
 def entanglement_inputs(wildcards):

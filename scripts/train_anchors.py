@@ -1,19 +1,15 @@
 """Both anchor adapters of one attribute (class 0 and class 1 data), from one load of the base model."""
 from lminterp.io import read_jsonl
-from lminterp.lora_training import train_lora_adapters
+from lminterp.lora_training import train_lora_from_config
 from lminterp.runtime import job_setup
 
 job_setup(snakemake.log[0], threads=snakemake.threads, seed=snakemake.params.seed)
-lora = dict(snakemake.params.lora)
 jobs = [
     {"name": f"{snakemake.wildcards.attribute}-{pole}",
      "texts": [r["text"] for r in read_jsonl(snakemake.input[f"pole{pole}"])],
      "out_dir": snakemake.output[f"pole{pole}"]}
     for pole in (0, 1)
 ]
-metrics = train_lora_adapters(
-    snakemake.input.base, None, jobs,
-    r=lora.pop("r"), lora_alpha=lora.pop("alpha"), dropout=lora.pop("dropout"), seed=snakemake.params.seed, **lora,
-)
+metrics = train_lora_from_config(snakemake.input.base, jobs, snakemake.params.lora, snakemake.params.seed)
 for m in metrics:
     print(m)

@@ -2,11 +2,10 @@
 like the anchors (same hyperparameters, number of texts and steps) on an alpha fraction of class-1 texts."""
 from lminterp.data import mixture_texts
 from lminterp.io import read_jsonl
-from lminterp.lora_training import train_lora_adapters
+from lminterp.lora_training import train_lora_from_config
 from lminterp.runtime import job_setup
 
 job_setup(snakemake.log[0], threads=snakemake.threads, seed=snakemake.params.seed)
-lora = dict(snakemake.params.lora)
 texts0 = [r["text"] for r in read_jsonl(snakemake.input.pole0)]
 texts1 = [r["text"] for r in read_jsonl(snakemake.input.pole1)]
 jobs = [
@@ -14,9 +13,6 @@ jobs = [
      "texts": mixture_texts(texts0, texts1, alpha, snakemake.params.seed), "out_dir": out_dir}
     for alpha, out_dir in zip(snakemake.params.alphas, snakemake.output)
 ]
-metrics = train_lora_adapters(
-    snakemake.input.base, None, jobs,
-    r=lora.pop("r"), lora_alpha=lora.pop("alpha"), dropout=lora.pop("dropout"), seed=snakemake.params.seed, **lora,
-)
+metrics = train_lora_from_config(snakemake.input.base, jobs, snakemake.params.lora, snakemake.params.seed)
 for m in metrics:
     print(m)

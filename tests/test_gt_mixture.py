@@ -41,7 +41,7 @@ def test_single_attribute_groups_share_the_anchors_with_fig8():
     assert single["gt"]["humor"][0] == single["interp"]["humor"][0] == S.make("interp", order, ("humor", 0))
     sweeps = S.sweeps(cfg)
     owner = {s: k for k, ss in sweeps.items() for s in ss}
-    assert owner[single["gt"]["humor"][-1]] == "scaling-interp-anchors"
+    assert owner[single["gt"]["humor"][-1]] == "scaling-anchor-bank"
     assert owner[single["gt"]["humor"][1]] == "fig2-gt-single"
     # fig3's alpha = 0.5 model is fig2's: one file, one job
     assert owner[S.extrapolation_specs(cfg)["humor"][2]] == "fig2-interp-single"

@@ -71,8 +71,12 @@ def test_entanglement_specs_share_models():
     sweeps = S.sweeps(cfg)
     owned = [s for ss in sweeps.values() for s in ss]
     assert sorted(owned, key=S.spec_name) == every  # each spec owned by exactly one sweep
-    assert set(sweeps) >= {"scaling-interp-anchors", "fig8-interp-pair", "scaling-dexperts-raw-single",
+    assert set(sweeps) >= {"scaling-anchor-bank", "fig8-interp-pair", "scaling-arith-raw-single",
                            "fig8-dexperts-pair", "fig16-arith-pair"}
+    # the anchors alone and DExperts' raw sweep share one job (same adapter bank); nothing else is merged
+    assert {s.method for s in sweeps["scaling-anchor-bank"]} == {"interp", "dexperts-raw"}
+    assert len(sweeps["scaling-anchor-bank"]) == 2 * len(ORDER) + 3 * len(ORDER)
+    assert all(len({s.method for s in ss}) == 1 for k, ss in sweeps.items() if k != "scaling-anchor-bank")
     # fig8 owns all of its models; fig16 owns only the ones fig8 does not need
     fig8_owned = {s for k, ss in sweeps.items() if k.startswith("fig8-") for s in ss}
     assert fig8_owned == {s for m in ("interp", "dexperts", "arith")

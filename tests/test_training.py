@@ -334,3 +334,37 @@ def test_lora_dropout_modules_are_replaced(base):
     for module in pm.modules():
         if isinstance(getattr(module, "lora_dropout", None), torch.nn.ModuleDict):
             assert not any(isinstance(d, torch.nn.Dropout) for d in module.lora_dropout.values())
+
+
+def test_lora_from_config_hides_bitsandbytes_and_trains_the_same(base, corpus, tmp_path):
+    """Workflow jobs without quantization keep bitsandbytes out of the process (peft would import it,
+    ~1 s per job) and train exactly the adapter that the plain call trains with bitsandbytes loaded."""
+    import subprocess
+    import sys
+
+    from safetensors.torch import load_file
+
+    _, base_dir = base
+    kw = dict(LORA_KW, steps=4)
+    kw.pop("seed")
+    lora = {"r": kw.pop("r"), "alpha": kw.pop("lora_alpha"), "dropout": kw.pop("dropout"), **kw}
+    texts = tmp_path / "texts.json"
+    texts.write_text(json.dumps(corpus["marker_train"]))
+    code = (
+        "import json, sys\n"
+        "from lminterp.lora_training import train_lora_from_config\n"
+        f"jobs = [{{'texts': json.load(open({str(texts)!r})), 'out_dir': {str(tmp_path / 'hidden')!r}}}]\n"
+        f"train_lora_from_config({str(base_dir)!r}, jobs, {lora!r}, seed=3)\n"
+        "import peft.import_utils as iu\n"
+        "print(json.dumps({'bnb_loaded': sys.modules.get('bitsandbytes') is not None, "
+        "'peft_sees_bnb': bool(iu.is_bnb_available())}))\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert json.loads(proc.stdout.strip().splitlines()[-1]) == {"bnb_loaded": False, "peft_sees_bnb": False}
+
+    train_lora_adapter(base_dir, None, corpus["marker_train"], out_dir=tmp_path / "plain",
+                       **dict(LORA_KW, steps=4, seed=3))
+    a = load_file(tmp_path / "hidden" / "adapter_model.safetensors")
+    b = load_file(tmp_path / "plain" / "adapter_model.safetensors")
+    assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)

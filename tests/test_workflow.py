@@ -49,8 +49,8 @@ def test_dry_run_lists_every_stage(tmp_path):
     wf = copy_workflow(tmp_path)
     jobs = planned_jobs(smk(wf, "-n", "figures/fig8.pdf"))
     assert jobs["train_anchors"] == 5 and jobs["train_classifier"] == 5
-    for rule in ("tiny_world_data", "tokenizer", "pretrain_base", "generate_scaling_interp_anchors",
-                 "generate_fig8_interp_pair", "generate_scaling_dexperts_raw_single", "generate_fig8_arith_pair",
+    for rule in ("tiny_world_data", "tokenizer", "pretrain_base", "generate_scaling_anchor_bank",
+                 "generate_fig8_interp_pair", "generate_scaling_arith_raw_single", "generate_fig8_arith_pair",
                  "score_fig8_dexperts_pair", "alpha_scaling", "entanglement_table", "entanglement_figure"):
         assert rule in jobs, rule
     assert jobs["alpha_scaling"] == 2
@@ -124,7 +124,7 @@ def test_two_clean_runs_give_identical_tables(tmp_path):
         wf.mkdir()
         copy_workflow(wf)
         shutil.copy(ROOT / "tests" / "data" / "micro.yaml", wf / "micro.yaml")
-        smk(wf, "score_fig8_interp_pair", "score_scaling_dexperts_raw_single", "score_scaling_arith_raw_single",
+        smk(wf, "score_fig8_interp_pair", "score_scaling_anchor_bank", "score_scaling_arith_raw_single",
             "--configfile", "micro.yaml")
         runs.append(wf)
     compared = 0

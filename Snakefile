@@ -5,11 +5,22 @@
 #   snakemake figures/fig8.pdf --configfile configs/paper.yaml --profile profiles/slurm
 #
 # Stages (one .smk each): data -> base -> train -> generate -> evaluate -> figures.
-# Every path is built from a canonical model-spec name (lminterp/specs.py), so figures share files.
+# Every path is built from a canonical model-spec name (lminterp/specs.py), so figures share files; every
+# figure and table is an entry of the registry (lminterp/registry.py).
+import os
+import sys
 
 from snakemake.utils import min_version
 
 min_version("9.0")
+
+# The library next to this Snakefile is the one that is hashed (params: code) and the one every job runs,
+# whatever else is installed: it goes first on the path here and, through PYTHONPATH, in every job.
+# (Set, not required from the user: hence no `envvars:` directive.)
+sys.path.insert(0, workflow.basedir)
+os.environ.update(
+    PYTHONPATH=os.pathsep.join([workflow.basedir, *filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep))])
+)
 
 
 configfile: "config.yaml"
@@ -26,10 +37,8 @@ include: "rules/figures.smk"
 
 rule all:
     input:
-        "figures/fig8.pdf",
-        "figures/fig16.pdf",
+        expand("figures/{fig}.pdf", fig=R.FIGURES),
+        expand("tables/{table}.csv", table=R.TABLES),
         f"{RESULTS}/sanity.json",
-        "tables/table1.csv",
-        expand("figures/{fig}.pdf", fig=CURVE_FIGURES),
         f"{RESULTS}/single_attribute_checks.json",
     default_target: True

@@ -14,15 +14,14 @@ scaling of each column.  A coefficient vector ``w`` over the bank gives the mode
 """
 from __future__ import annotations
 
-import json
-import math
 import os
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Mapping
 
 import torch
+
+from .adapter_files import read_adapter_config, split_factors
 
 __all__ = [
     "ModuleFactors",
@@ -32,21 +31,8 @@ __all__ = [
     "merged_state_dict",
 ]
 
-_PEFT_PREFIX = "base_model.model."
-# module.lora_A.weight   or   module.lora_A.<adapter_name>.weight
-_KEY_RE = re.compile(r"^(?P<module>.+)\.lora_(?P<which>[AB])(?:\.(?P<adapter>[^.]+))?\.weight$")
-
-
-def _pattern_get(pattern: Mapping[str, float], module_name: str, default):
-    """peft's ``get_pattern_key`` semantics: a pattern key matches a module name ending in ``.key``."""
-    for key, value in (pattern or {}).items():
-        if re.match(rf"(.*\.)?({key})$", module_name):
-            return value
-    return default
-
-
 def load_peft_adapter(path: str | os.PathLike) -> tuple[dict, dict[str, tuple[torch.Tensor, torch.Tensor, float]]]:
-    """Read one peft LoRA adapter directory.
+    """Read one peft LoRA adapter directory (:mod:`lminterp.adapter_files`).
 
     Returns ``(config, {module_name: (A, B, scaling)})`` where ``module_name`` is relative to the base model
     (e.g. ``model.layers.0.self_attn.q_proj`` for a ``LlamaForCausalLM``), ``A`` is ``r x d_in``, ``B`` is
@@ -55,19 +41,7 @@ def load_peft_adapter(path: str | os.PathLike) -> tuple[dict, dict[str, tuple[to
     from safetensors.torch import load_file
 
     path = Path(path)
-    cfg_path = path / "adapter_config.json"
-    if not cfg_path.is_file():
-        raise FileNotFoundError(f"no adapter_config.json in {path}")
-    config = json.loads(cfg_path.read_text(encoding="utf-8"))
-    peft_type = str(config.get("peft_type", "LORA")).upper()
-    if peft_type != "LORA":
-        raise ValueError(f"{path}: only LoRA adapters are supported, got peft_type={peft_type}")
-    for flag in ("use_dora", "fan_in_fan_out"):
-        if config.get(flag):
-            raise NotImplementedError(f"{path}: LoRA with {flag}=True is not supported")
-    if config.get("lora_bias"):
-        raise NotImplementedError(f"{path}: LoRA with lora_bias=True is not supported")
-
+    config = read_adapter_config(path)
     st_path = path / "adapter_model.safetensors"
     if st_path.is_file():
         tensors = load_file(str(st_path))
@@ -75,29 +49,7 @@ def load_peft_adapter(path: str | os.PathLike) -> tuple[dict, dict[str, tuple[to
         tensors = torch.load(path / "adapter_model.bin", map_location="cpu", weights_only=True)
     else:
         raise FileNotFoundError(f"no adapter_model.safetensors in {path}")
-
-    parts: dict[str, dict[str, torch.Tensor]] = {}
-    for key, t in tensors.items():
-        name = key[len(_PEFT_PREFIX):] if key.startswith(_PEFT_PREFIX) else key
-        m = _KEY_RE.match(name)
-        if m is None:
-            raise ValueError(f"{path}: unsupported tensor {key!r} (only lora_A/lora_B of linear layers are supported)")
-        parts.setdefault(m.group("module"), {})[m.group("which")] = t
-
-    use_rslora = bool(config.get("use_rslora", False))
-    default_alpha = config.get("lora_alpha", config.get("r"))
-    modules: dict[str, tuple[torch.Tensor, torch.Tensor, float]] = {}
-    for module, ab in sorted(parts.items()):
-        if set(ab) != {"A", "B"}:
-            raise ValueError(f"{path}: module {module} lacks lora_A or lora_B")
-        A, B = ab["A"], ab["B"]
-        if A.dim() != 2 or B.dim() != 2 or A.shape[0] != B.shape[1]:
-            raise ValueError(f"{path}: module {module}: bad LoRA shapes A{tuple(A.shape)} B{tuple(B.shape)}")
-        r = A.shape[0]
-        alpha = _pattern_get(config.get("alpha_pattern") or {}, module, default_alpha)
-        scaling = float(alpha) / (math.sqrt(r) if use_rslora else r)
-        modules[module] = (A, B, scaling)
-    return config, modules
+    return config, split_factors(path, config, tensors)
 
 
 @dataclass

@@ -148,9 +148,11 @@ def perplexity_text(seed: int, spec: WorldSpec, n: int) -> str:
 
 
 def build_tiny_world(*, seed: int, spec: WorldSpec, attributes: list[str], n_pretrain: int,
-                     n_lm_per_class: int, n_classifier_per_class: Mapping[str, int], n_prompts: int,
+                     n_lm_per_class: int, n_classifier_per_class: Mapping[str, int], n_prompts: int | None,
                      n_perplexity_texts: int, classifier_independent: bool = False) -> dict:
-    """All files' contents: relative path -> list of records (JSONL) or str (text)."""
+    """All files' contents: relative path -> list of records (JSONL) or str (text). ``n_prompts=None`` leaves the
+    prompts out (the workflow writes them in a job of their own: each file has its own random stream, so the
+    other files do not depend on the prompt count)."""
     attributes = check_attributes(attributes)
     if set(n_classifier_per_class) != set(SPLITS):
         raise ValueError(f"n_classifier_per_class needs exactly the keys {', '.join(SPLITS)}, "
@@ -158,7 +160,7 @@ def build_tiny_world(*, seed: int, spec: WorldSpec, attributes: list[str], n_pre
     n_cls = {s: _check_count(f"n_classifier_per_class[{s!r}]", n_classifier_per_class[s]) for s in SPLITS}
     n_pretrain = _check_count("n_pretrain", n_pretrain)
     n_lm_per_class = _check_count("n_lm_per_class", n_lm_per_class)
-    n_prompts = _check_count("n_prompts", n_prompts)
+    n_prompts = None if n_prompts is None else _check_count("n_prompts", n_prompts)
     n_perplexity_texts = _check_count("n_perplexity_texts", n_perplexity_texts)
 
     files: dict = {"pretrain.jsonl": pretrain_records(seed, spec, n_pretrain)}
@@ -173,7 +175,8 @@ def build_tiny_world(*, seed: int, spec: WorldSpec, attributes: list[str], n_pre
                                                independent=classifier_independent)
             files[f"classifier/{attr}/{split}.jsonl"] = records
             exclude |= used
-    files["prompts.jsonl"] = prompt_records(seed, n_prompts)
+    if n_prompts is not None:
+        files["prompts.jsonl"] = prompt_records(seed, n_prompts)
     files["perplexity.txt"] = perplexity_text(seed, spec, n_perplexity_texts)
     return files
 
@@ -206,7 +209,7 @@ def write_records(path: str | os.PathLike, records: list[dict]) -> None:
 
 def write_tiny_world(out_dir: str | os.PathLike, *, seed: int, spec: WorldSpec, attributes: list[str],
                      n_pretrain: int, n_lm_per_class: int, n_classifier_per_class: Mapping[str, int],
-                     n_prompts: int, n_perplexity_texts: int, classifier_independent: bool = False) -> dict:
+                     n_prompts: int | None, n_perplexity_texts: int, classifier_independent: bool = False) -> dict:
     """Build and write the tiny world's data files; return a summary (counts per file and a few
     corpus statistics)."""
     files = build_tiny_world(seed=seed, spec=spec, attributes=attributes, n_pretrain=n_pretrain,

@@ -1,7 +1,7 @@
 """Batched sampling engine for interpolated models, DExperts and model arithmetic.
 
-A *spec* (one model / one controlled-generation setting) is a :class:`Recipe`: a list of :class:`Component` s, each
-being one forward row per sample -- the base model or a LoRA mixture over the attached
+A *spec* (one model / one controlled-generation setting) is a :class:`~lminterp.recipes.Recipe`: a list of
+components, each being one forward row per sample -- the base model or a LoRA mixture over the attached
 :class:`~lminterp.adapters.AdapterBank` (``adapter_weights``), optionally with a text ``prefix`` before the prompt.
 The next-token logits of a sample are ``sum_c logit_weight_c * z_c`` where a component with ``top_p`` has its own
 logits nucleus-filtered first (tokens outside get -inf, which stays -inf in the sum).  Temperature and top-p of
@@ -12,10 +12,13 @@ logits nucleus-filtered first (tokens outside get -inf, which stays -inf in the 
 * model arithmetic: ``[base, base with positive system prompt (+a), base with negative system prompt (-a)]``
 
 All rows of all specs x prompts x samples share batched forwards (up to ``batch_rows`` rows, left padded, with KV
-cache).  Sampling is by inverse CDF with one uniform number per (sample, step); the uniforms of (spec, prompt) come
-from a ``torch.Generator`` seeded from ``(seed, spec name, prompt index)`` through SHA-256, so a spec's outputs do
-not depend on which other specs are generated with it, nor on batching (up to floating-point round-off of batched
-matmuls, which can only matter when a uniform falls within ~1e-7 of a CDF boundary).
+cache).  Sampling is by inverse CDF (vocabulary order) with one uniform number per (sample, step); the uniforms of
+(prompt, sample) come from a ``torch.Generator`` seeded from ``(seed, prompt index, sample index)`` through SHA-256
+and are the same for every spec (common random numbers): two models whose next-token distributions agree pick the
+same token, so neighbouring models on a grid differ by their distributions rather than by independent noise, and
+two identical models give identical samples.  A spec's outputs do not depend on which other specs are generated
+with it, nor on batching (up to floating-point round-off of batched matmuls, which can only matter when a uniform
+falls within ~1e-7 of a CDF boundary).
 """
 from __future__ import annotations
 
@@ -30,92 +33,17 @@ import torch
 from tqdm.auto import tqdm
 
 from .mixing import get_bank, set_row_weights
+from .recipes import Recipe, component_coeff, count_forward_passes
 
 __all__ = [
-    "Component",
-    "Recipe",
     "SamplingConfig",
     "GenerationStats",
-    "weight_recipe",
-    "dexperts_recipe",
-    "model_arithmetic_recipe",
-    "count_forward_passes",
     "generate",
     "next_token_logits",
     "top_p_filter",
-    "spec_seed",
+    "sample_seed",
+    "sample_uniforms",
 ]
-
-
-# ----------------------------------------------------------------------------------------------- recipes
-def _as_weights(w) -> tuple[tuple[str, float], ...]:
-    if isinstance(w, Mapping):
-        w = w.items()
-    return tuple((str(k), float(v)) for k, v in w)
-
-
-@dataclass(frozen=True)
-class Component:
-    """One forward row per sample.  ``adapter_weights`` = () is the base model."""
-
-    adapter_weights: tuple[tuple[str, float], ...] = ()
-    prefix: str = ""
-    logit_weight: float = 1.0
-    top_p: float | None = None
-
-    def __post_init__(self):
-        object.__setattr__(self, "adapter_weights", _as_weights(self.adapter_weights))
-        object.__setattr__(self, "logit_weight", float(self.logit_weight))
-        if self.top_p is not None:
-            if not 0.0 < float(self.top_p) <= 1.0:
-                raise ValueError(f"component top_p must be in (0, 1], got {self.top_p}")
-            object.__setattr__(self, "top_p", float(self.top_p))
-
-
-@dataclass(frozen=True)
-class Recipe:
-    components: tuple[Component, ...]
-
-    def __post_init__(self):
-        comps = tuple(self.components)
-        if not comps:
-            raise ValueError("a Recipe needs at least one component")
-        if not all(isinstance(c, Component) for c in comps):
-            raise TypeError("Recipe.components must be Component objects")
-        object.__setattr__(self, "components", comps)
-
-    @property
-    def rows(self) -> int:
-        """Forward rows per generated token (per sample)."""
-        return len(self.components)
-
-
-def weight_recipe(adapter_weights: Mapping[str, float] | Iterable[tuple[str, float]]) -> Recipe:
-    """Weight interpolation/extrapolation: a single mixed model."""
-    return Recipe((Component(adapter_weights=_as_weights(adapter_weights)),))
-
-
-def dexperts_recipe(expert: Mapping[str, float], antiexpert: Mapping[str, float], alpha: float, *,
-                    base_top_p: float | None = 0.9,
-                    base: Mapping[str, float] = ()) -> Recipe:
-    """DExperts: ``top_p(z_base) + alpha * (z_expert - z_antiexpert)``.
-
-    ``expert`` / ``antiexpert`` are adapter weights (e.g. ``{"sentiment-1": 1.0}``).
-    """
-    return Recipe((
-        Component(adapter_weights=_as_weights(base), top_p=base_top_p, logit_weight=1.0),
-        Component(adapter_weights=_as_weights(expert), logit_weight=alpha),
-        Component(adapter_weights=_as_weights(antiexpert), logit_weight=-alpha),
-    ))
-
-
-def model_arithmetic_recipe(pos_prefix: str, neg_prefix: str, alpha: float) -> Recipe:
-    """Model arithmetic: ``z(prompt) + alpha * (z(pos_prefix + prompt) - z(neg_prefix + prompt))``."""
-    return Recipe((
-        Component(),
-        Component(prefix=pos_prefix, logit_weight=alpha),
-        Component(prefix=neg_prefix, logit_weight=-alpha),
-    ))
 
 
 @dataclass(frozen=True)
@@ -124,8 +52,11 @@ class SamplingConfig:
     temperature: float = 1.0   # 0 = greedy (argmax)
     top_p: float = 1.0         # 1.0 = no nucleus filter
     batch_rows: int = 512      # forward rows per batch (a sample with C components uses C rows)
+    noise: str = "common"      # "common": the same uniforms for every model; "per_model": each model its own
 
     def __post_init__(self):
+        if self.noise not in ("common", "per_model"):
+            raise ValueError(f"noise must be 'common' or 'per_model', got {self.noise!r}")
         if self.max_new_tokens < 1:
             raise ValueError("max_new_tokens must be >= 1")
         if self.temperature < 0:
@@ -179,23 +110,22 @@ class GenerationStats:
         }
 
 
-def count_forward_passes(recipes: Mapping[str, Recipe]) -> dict[str, int]:
-    """Forward rows (model evaluations) needed per generated token, per spec: 1 for an interpolated model,
-    3 for one-attribute DExperts / model arithmetic."""
-    return {name: r.rows for name, r in recipes.items()}
-
-
 # ----------------------------------------------------------------------------------------------- helpers
-def spec_seed(seed: int, spec: str, prompt_id: int) -> int:
-    """Stable 63-bit seed of the sampling noise of (spec, prompt)."""
-    h = hashlib.sha256(f"{int(seed)}\x00{spec}\x00{int(prompt_id)}".encode("utf-8")).digest()
+def sample_seed(seed: int, prompt_id: int, sample: int, model: str | None = None) -> int:
+    """Stable 63-bit seed of the sampling noise of one (prompt, sample): the same for every model (common random
+    numbers), so two models whose next-token distributions agree pick the same token. With ``model`` (noise
+    "per_model") each model gets its own noise instead."""
+    key = f"{int(seed)}\x00{int(prompt_id)}\x00{int(sample)}" + (f"\x00{model}" if model is not None else "")
+    h = hashlib.sha256(key.encode("utf-8")).digest()
     return int.from_bytes(h[:8], "little") & ((1 << 63) - 1)
 
 
-def _uniforms(seed: int, spec: str, prompt_id: int, samples: int, steps: int) -> torch.Tensor:
+def sample_uniforms(seed: int, prompt_id: int, sample: int, steps: int, model: str | None = None) -> torch.Tensor:
+    """The uniforms of one (prompt, sample), one per decoding step (float64). The first k of them do not depend
+    on ``steps``, nor on how many samples a prompt gets."""
     g = torch.Generator()
-    g.manual_seed(spec_seed(seed, spec, prompt_id))
-    return torch.rand(samples, steps, generator=g, dtype=torch.float64)
+    g.manual_seed(sample_seed(seed, prompt_id, sample, model))
+    return torch.rand(steps, generator=g, dtype=torch.float64)
 
 
 def top_p_filter(logits: torch.Tensor, top_p: float, *, sort: str = "auto") -> torch.Tensor:
@@ -419,7 +349,6 @@ def generate(
     pad_id = tokenizer.pad_token_id
     if pad_id is None:
         pad_id = eos[0] if eos else 0
-    T = sampling.max_new_tokens
 
     # ---- per-spec row descriptions
     toks = _Tokens(tokenizer, prompts)
@@ -518,17 +447,6 @@ def next_token_logits(model, tokenizer, recipes: Mapping[str, Recipe], prompts: 
     return {name: comb[i].clone() for i, name in enumerate(spec_names)}
 
 
-def component_coeff(component: Component, bank, spec_name: str) -> torch.Tensor | None:
-    """The (K,) coefficient vector of a component over the attached bank, or None for the base model (no
-    adapter, or only zero weights). Raises when the component uses adapters but no bank is attached."""
-    if not component.adapter_weights or not any(w != 0 for _, w in component.adapter_weights):
-        return None
-    if bank is None:
-        raise RuntimeError(f"spec {spec_name!r} uses adapters but no AdapterBank is attached to the model")
-    coeff = bank.coeff_vector(component.adapter_weights)
-    return coeff if bool(coeff.any()) else None
-
-
 def _spec_rows(recipes, spec_names, bank, toks) -> list[list[tuple]]:
     """Per spec: [(prefix, coeff (K,) or None, logit_weight, top_p)] for its components; tokenises prefixes."""
     toks.prepare({c.prefix for r in recipes.values() for c in r.components} | {""})
@@ -553,14 +471,17 @@ def _run_batch(model, batch, spec_rows, spec_names, toks, K, seed, sampling, eos
     trivial = rb.trivial
     topp_groups = _topp_groups(row_topp, device)
 
-    # ---- sampling noise: one uniform per (unit, step), from the (spec, prompt) generator
+    # ---- sampling noise: one uniform per (unit, step), from the (prompt, sample) generator: common random
+    #      numbers, the same for every spec
     U = torch.empty((n_units, T), dtype=torch.float64)
     noise_cache: dict[tuple[int, int], torch.Tensor] = {}
+    per_model = sampling.noise == "per_model"
     for ui, u in enumerate(batch):
-        key = (u.spec, u.prompt_id)
+        key = (u.spec if per_model else -1, u.prompt_id, u.sample)
         if key not in noise_cache:
-            noise_cache[key] = _uniforms(seed, spec_names[u.spec], u.prompt_id, samples_per_prompt, T)
-        U[ui] = noise_cache[key][u.sample]
+            model_name = spec_names[u.spec] if per_model else None
+            noise_cache[key] = sample_uniforms(seed, u.prompt_id, u.sample, T, model_name)
+        U[ui] = noise_cache[key]
     U = U.to(device)
 
     # ---- prefill

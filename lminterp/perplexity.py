@@ -17,7 +17,7 @@ context, so the first token of the text (the bos) is never a target, and with di
 ``stride > max_length`` would skip tokens and is rejected.  The result is weighted by scored tokens:
 ``perplexity = exp(sum of token NLLs / number of scored tokens)`` -- not a mean of per-window losses.
 
-A spec is a :class:`~lminterp.generation.Recipe`; its next-token distribution at every scored position is
+A spec is a :class:`~lminterp.recipes.Recipe`; its next-token distribution at every scored position is
 ``log_softmax(sum_c logit_weight_c * z_c)`` where ``z_c`` are the logits of component ``c`` evaluated on its own row:
 
 * a component without ``prefix``: the window tokens;
@@ -47,8 +47,8 @@ from typing import Mapping
 import torch
 from tqdm.auto import tqdm
 
-from .generation import Recipe, component_coeff
 from .mixing import get_bank, set_row_weights
+from .recipes import Recipe, component_coeff
 
 __all__ = ["perplexity", "sliding_windows", "encode_text"]
 
@@ -113,7 +113,8 @@ def perplexity(model, tokenizer, text: str, recipes: Mapping[str, Recipe], *, ma
     infinite, see the module docstring).
 
     Returns ``{spec: {"perplexity": exp(nll_sum / n_scored_tokens), "nll_sum": float (nats),
-    "n_scored_tokens": int, "n_windows": int}}``.
+    "n_scored_tokens": int, "n_windows": int, "window_nll": [nats per window], "window_tokens": [scored tokens per
+    window]}}`` (the per-window numbers let a figure bootstrap over windows, `lminterp.intervals`).
     """
     _check_lengths(max_length, stride)
     max_length, stride = int(max_length), int(stride)
@@ -186,33 +187,38 @@ def perplexity(model, tokenizer, text: str, recipes: Mapping[str, Recipe], *, ma
     batches = [todo[i:i + batch_windows] for i in range(0, len(todo), batch_windows)]
     ids_t = torch.tensor(ids, dtype=torch.long)
 
-    nll = torch.zeros(S, dtype=torch.float64, device=device)
+    window_index = {w: k for k, w in enumerate(windows)}
+    window_nll = torch.zeros((len(windows), S), dtype=torch.float64)
     was_training = model.training
     model.eval()
     it = tqdm(batches, desc="perplexity", unit="batch", disable=not progress)
     try:
         with torch.inference_mode():
             for batch in it:
-                nll += _score_batch(model, batch, ids, ids_t, rows, row_coeff, W, select, pad_id, device)
+                got = _score_batch(model, batch, ids, ids_t, rows, row_coeff, W, select, pad_id, device).cpu()
+                window_nll[[window_index[w] for w in batch]] = got
     finally:
         set_row_weights(model, None)
         if was_training:
             model.train()
 
     out = {}
-    nll = nll.cpu().tolist()
+    window_tokens = [max(end - s0, 0) for _, end, s0 in windows]
+    nll = window_nll.sum(0).tolist()
     for s, name in enumerate(spec_names):
         out[name] = {
             "perplexity": math.exp(nll[s] / n_scored) if n_scored else float("nan"),
             "nll_sum": float(nll[s]),
             "n_scored_tokens": int(n_scored),
             "n_windows": len(windows),
+            "window_nll": [round(x, 6) for x in window_nll[:, s].tolist()],
+            "window_tokens": window_tokens,
         }
     return out
 
 
 def _score_batch(model, batch, ids, ids_t, rows, row_coeff, W, select, pad_id, device) -> torch.Tensor:
-    """Summed NLL per spec (S,) float64 of the scored tokens of the windows in ``batch``."""
+    """Summed NLL per window and spec (B, S) float64 of the scored tokens of the windows in ``batch``."""
     B, R = len(batch), len(rows)
     seqs = []
     for begin, end, _ in batch:
@@ -254,4 +260,4 @@ def _score_batch(model, batch, ids, ids_t, rows, row_coeff, W, select, pad_id, d
     zt = comb.gather(-1, targets[:, None, :, None].expand(B, S, keep - 1, 1)).squeeze(-1)
     tok_nll = (lse - zt).double()
     tok_nll = torch.where(valid[:, None, :], tok_nll, torch.zeros((), dtype=tok_nll.dtype, device=device))
-    return tok_nll.sum(dim=(0, 2))
+    return tok_nll.sum(dim=2)

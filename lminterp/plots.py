@@ -118,7 +118,7 @@ def save_pdf(fig: plt.Figure, out_pdf: str | os.PathLike) -> None:
 # --------------------------------------------------------------------------------------------
 # Entanglement heat maps (Figs. 8 and 16)
 # --------------------------------------------------------------------------------------------
-def _long_to_matrix(long_df: pd.DataFrame, method: str, attributes: Sequence[str]) -> np.ndarray:
+def _long_to_matrix(long_df: pd.DataFrame, method: str, attributes: Sequence[str], value: str = "auc") -> np.ndarray:
     sub = long_df[long_df["method"] == method]
     if sub.empty:
         raise ValueError(f"plot_entanglement_heatmaps: no rows for method {method!r}")
@@ -126,14 +126,14 @@ def _long_to_matrix(long_df: pd.DataFrame, method: str, attributes: Sequence[str
     if dup.any():
         raise ValueError(f"method {method!r}: duplicate (attribute_i, attribute_j) rows "
                          f"{sub.loc[dup, ['attribute_i', 'attribute_j']].values.tolist()}")
-    mat = (sub.pivot(index="attribute_i", columns="attribute_j", values="auc")
+    mat = (sub.pivot(index="attribute_i", columns="attribute_j", values=value)
               .reindex(index=list(attributes), columns=list(attributes)))
     out = mat.to_numpy(dtype=float, copy=True)
     np.fill_diagonal(out, np.nan)
     return out
 
 
-def _annotate(ax: plt.Axes, values: np.ndarray, cmap, norm) -> None:
+def _annotate(ax: plt.Axes, values: np.ndarray, cmap, norm, halfwidths: np.ndarray | None = None) -> None:
     n = values.shape[0]
     for r in range(n):
         for c in range(n):
@@ -145,7 +145,10 @@ def _annotate(ax: plt.Axes, values: np.ndarray, cmap, norm) -> None:
                 continue
             red, green, blue, _ = cmap(norm(v))
             dark = 0.299 * red + 0.587 * green + 0.114 * blue < 0.5
-            ax.text(c, r, f"{v:.2f}", ha="center", va="center", fontsize=9,
+            text = f"{v:.2f}"
+            if halfwidths is not None and np.isfinite(halfwidths[r, c]):
+                text += f"\n±{halfwidths[r, c]:.2f}"
+            ax.text(c, r, text, ha="center", va="center", fontsize=9 if halfwidths is None else 8,
                     color="white" if dark else "black")
 
 
@@ -155,7 +158,8 @@ def plot_entanglement_heatmaps(long_df: pd.DataFrame, attributes: Sequence[str],
     """One n x n entanglement heat map per method, side by side (Figs. 8 and 16, Sec. 3.2.2).
 
     ``long_df`` has columns ``method, attribute_i, attribute_j, auc`` (see
-    :func:`lminterp.metrics.matrices_to_long`). Rows are attribute i (alpha_i held fixed: 1 in
+    :func:`lminterp.entanglement.matrices_to_long`), and optionally ``auc_lo, auc_hi`` (a 95 % interval, printed
+    as "± half-width" under each value). Rows are attribute i (alpha_i held fixed: 1 in
     Fig. 8, 0 in Fig. 16; the caller says which through ``title``), columns attribute j (alpha_j
     varied over {0, .25, .5, .75, 1}). Cells are annotated with 2 decimals; the colour scale is shared
     across methods, from 0 to the largest AUC; the diagonal is masked (blank light grey, not 0);
@@ -169,6 +173,10 @@ def plot_entanglement_heatmaps(long_df: pd.DataFrame, attributes: Sequence[str],
     if not attrs or not methods:
         raise ValueError("need at least one attribute and one method")
     mats = [_long_to_matrix(long_df, m, attrs) for m in methods]
+    halfwidths = [None] * len(methods)
+    if {"auc_lo", "auc_hi"} <= set(long_df.columns):   # 95 % intervals: printed as "± half-width" in each cell
+        halfwidths = [(_long_to_matrix(long_df, m, attrs, "auc_hi") - _long_to_matrix(long_df, m, attrs, "auc_lo")) / 2
+                      for m in methods]
     finite = np.concatenate([m[np.isfinite(m)] for m in mats])
     vmax = float(finite.max()) if finite.size else 0.0
     vmax = vmax if vmax > 0 else 1.0
@@ -184,9 +192,9 @@ def plot_entanglement_heatmaps(long_df: pd.DataFrame, attributes: Sequence[str],
                                  squeeze=False, layout="constrained")
         axes = axes[0]
         im = None
-        for k, (ax, method, mat) in enumerate(zip(axes, methods, mats)):
+        for k, (ax, method, mat, hw) in enumerate(zip(axes, methods, mats, halfwidths)):
             im = ax.imshow(np.ma.masked_invalid(mat), cmap=cm, norm=norm, aspect="auto")
-            _annotate(ax, mat, cm, norm)
+            _annotate(ax, mat, cm, norm, hw)
             ax.set_title(method_label(method))
             ax.set_xticks(range(n), labels, rotation=40, ha="right", rotation_mode="anchor")
             ax.set_yticks(range(n), labels if k == 0 else [""] * n)
@@ -227,6 +235,7 @@ DIST_STYLES: dict[str, MethodStyle] = {
 _MAX_COLS = 5          # a row of up to five panels (the paper's five attributes)
 _PANEL_W, _PANEL_H = 2.7, 2.4  # inches per panel
 _BAND_ALPHA = 0.2
+INTERVAL_LABEL = "95% interval of the mean (bootstrap over prompts)"
 
 Regions = dict[str, tuple[float, float]]
 
@@ -413,8 +422,8 @@ def plot_score_curves(df: pd.DataFrame, attributes: Sequence[str], out_pdf: str 
     """Attribute score vs alpha, one panel per attribute (Fig. 2, Fig. 3; Sec. 3.1).
 
     ``df`` is long: one row per (method, attribute, alpha) with columns ``method, attribute, alpha,
-    mean, std`` (``mean``/``std`` from :func:`lminterp.metrics.score_summary`: mean score and the std
-    across prompts). Each method is a line with markers and a +-1 std band. Fig. 2: ``methods =
+    mean, lo, hi`` (the mean score and its 95 % bootstrap interval over prompts, :mod:`lminterp.intervals`).
+    Each method is a line with markers and a band over its interval of the mean. Fig. 2: ``methods =
     ("gt", "interp", "dexperts", "arith")`` on alpha in [0, 1] (the baselines already on *scaled*
     alpha). Fig. 3: ``methods = ("interp",)`` over the extrapolation range with ``regions =
     {"interpolation": (0, 1), "stable": (lo, hi)}`` (or a dict per attribute of such dicts).
@@ -426,7 +435,7 @@ def plot_score_curves(df: pd.DataFrame, attributes: Sequence[str], out_pdf: str 
     """
     fn = "plot_score_curves"
     attrs = _check_attributes(attributes, fn)
-    data = _frame(df, ["method", "attribute", "alpha", "mean", "std"], ["alpha", "mean", "std"], fn)
+    data = _frame(df, ["method", "attribute", "alpha", "mean", "lo", "hi"], ["alpha", "mean", "lo", "hi"], fn)
     data, keys = _check_methods(data, methods, fn)
     data = _check_rows(data, attrs, ["method", "attribute"], fn)
     regs = _check_regions(regions, attrs, fn)
@@ -445,9 +454,8 @@ def plot_score_curves(df: pd.DataFrame, attributes: Sequence[str], out_pdf: str 
                     missing.append(method_label(key))
                     continue
                 st = method_style(key)
-                x, m, s = (d[c].to_numpy() for c in ("alpha", "mean", "std"))
-                ax.fill_between(x, m - s, m + s, color=st.color, alpha=_BAND_ALPHA, linewidth=0,
-                                zorder=2 + z)
+                x, m, lo, hi = (d[c].to_numpy() for c in ("alpha", "mean", "lo", "hi"))
+                ax.fill_between(x, lo, hi, color=st.color, alpha=_BAND_ALPHA, linewidth=0, zorder=2 + z)
                 ax.plot(x, m, color=st.color, marker=st.marker, linestyle=st.linestyle,
                         markersize=_marker_size(len(x)), linewidth=1.5, label=st.label, zorder=10 + z)
             _no_data_note(ax, missing)
@@ -465,7 +473,7 @@ def plot_score_curves(df: pd.DataFrame, attributes: Sequence[str], out_pdf: str 
         from matplotlib.patches import Patch
 
         handles.append(Patch(facecolor=method_style(keys[0]).color if len(keys) == 1 else "#808080",
-                             alpha=_BAND_ALPHA * 1.5, linewidth=0, label=r"$\pm 1$ std across prompts"))
+                             alpha=_BAND_ALPHA * 1.5, linewidth=0, label=INTERVAL_LABEL))
         handles += _region_handles(kinds)
         _finish(fig, axes, handles, title, out_pdf)
 
@@ -476,7 +484,8 @@ def plot_metric_curves(df: pd.DataFrame, attributes: Sequence[str], out_pdf: str
                        title: str | None = None, x_label: str = r"$\alpha$") -> None:
     """A scalar model metric (WikiText perplexity) vs alpha, one panel per attribute (Figs. 4, 10).
 
-    ``df`` columns ``method, attribute, alpha, value``. Fig. 4: ``y_clip=7`` (the y axis ends at
+    ``df`` columns ``method, attribute, alpha, value`` and optionally ``lo, hi`` (an interval, drawn as a band;
+    perplexity's is a bootstrap over the sliding windows). Fig. 4: ``y_clip=7`` (the y axis ends at
     ``y_clip``; lines leave through the top and each point above it is marked by an upward triangle
     on the top edge). Fig. 10: ``log_y=True`` and no clip. A value of +inf (a diverged model) is
     always drawn as such a triangle; NaN leaves a gap. ``regions`` as in :func:`plot_score_curves`.
@@ -522,6 +531,11 @@ def plot_metric_curves(df: pd.DataFrame, attributes: Sequence[str], out_pdf: str
                     continue
                 st = method_style(key)
                 x, v = d["alpha"].to_numpy(), d["value"].to_numpy()
+                if {"lo", "hi"} <= set(d.columns):
+                    lo, hi = (np.where(np.isfinite(d[c].to_numpy()), d[c].to_numpy(), np.nan) for c in ("lo", "hi"))
+                    if y_clip is not None:
+                        lo, hi = np.minimum(lo, y_clip), np.minimum(hi, y_clip)
+                    ax.fill_between(x, lo, hi, color=st.color, alpha=_BAND_ALPHA, linewidth=0, zorder=2 + z)
                 up = np.isposinf(v) | ((v > y_clip) if y_clip is not None else False)
                 ax.plot(x, np.where(np.isinf(v), np.nan, v), color=st.color, marker=st.marker,
                         linestyle=st.linestyle, markersize=_marker_size(len(x)), linewidth=1.5,
@@ -557,7 +571,8 @@ def plot_diversity_curves(df: pd.DataFrame, attributes: Sequence[str], out_pdf: 
     """dist-1/2/3 vs alpha, one panel per attribute, three lines per panel (Fig. 11).
 
     ``df`` columns ``attribute, alpha, dist_1, dist_2, dist_3`` (one row per interpolated model; the
-    values of :func:`lminterp.metrics.diversity`). NaN (no words generated) leaves a gap.
+    values of :func:`lminterp.diversity.diversity`) and optionally ``dist_n_lo, dist_n_hi`` (intervals, drawn as
+    bands). NaN (no words generated) leaves a gap.
     ``regions`` as in :func:`plot_score_curves`; ``ylim`` None for automatic limits.
     """
     fn = "plot_diversity_curves"
@@ -577,6 +592,9 @@ def plot_diversity_curves(df: pd.DataFrame, attributes: Sequence[str], out_pdf: 
             kinds |= _shade(ax, regs[attr], xlim)
             for z, col in enumerate(cols):
                 st = DIST_STYLES[col]
+                if {f"{col}_lo", f"{col}_hi"} <= set(sub.columns):
+                    ax.fill_between(x, sub[f"{col}_lo"].to_numpy(), sub[f"{col}_hi"].to_numpy(), color=st.color,
+                                    alpha=_BAND_ALPHA, linewidth=0, zorder=2 + z)
                 ax.plot(x, sub[col].to_numpy(), color=st.color, marker=st.marker, linestyle=st.linestyle,
                         markersize=_marker_size(len(x)), linewidth=1.5, zorder=10 + z)
             ax.set_xlim(*xlim)
@@ -592,3 +610,116 @@ def plot_diversity_curves(df: pd.DataFrame, attributes: Sequence[str], out_pdf: 
                    for s in DIST_STYLES.values()]
         handles += _region_handles(kinds)
         _finish(fig, axes, handles, title, out_pdf)
+
+
+# --------------------------------------------------------------------------------------------
+# The paper's figures: table (the figure's CSV) + narrow config -> PDF (`lminterp.registry`)
+# --------------------------------------------------------------------------------------------
+def _regions(cfg: Mapping) -> Regions:
+    return {"interpolation": (0.0, 1.0), "stable": tuple(cfg["single_attribute"]["stable_region"])}
+
+
+def entanglement_figure(table: pd.DataFrame, out_pdf: str | os.PathLike, cfg: Mapping, fixed_alpha: float) -> None:
+    """fig8 (fixed_alpha = 1), fig16 (0): one entanglement heat map per method."""
+    plot_entanglement_heatmaps(
+        table, cfg["attributes"], ["interp", "dexperts", "arith"], out_pdf,
+        title=f"Entanglement: AUC of |score$_i$($\\alpha_j$) - score$_i$(0)|, scaled $\\alpha_i$ = {fixed_alpha:g}, "
+              f"$\\lambda_i = \\lambda_j$")
+
+
+def single_attribute_figure(table: pd.DataFrame, out_pdf: str | os.PathLike, cfg: Mapping) -> None:
+    """fig2: score vs alpha, GT and the three methods."""
+    plot_score_curves(table, cfg["attributes"], out_pdf, methods=["gt", "interp", "dexperts", "arith"],
+                      x_label=r"$\alpha$ (baselines: scaled $\alpha$)",
+                      title="Score vs alpha: fine-tuned (GT) models, weight interpolation and baselines")
+
+
+def extrapolation_figure(table: pd.DataFrame, out_pdf: str | os.PathLike, cfg: Mapping) -> None:
+    """fig3: weight interpolation's score over the extrapolation range, regions shaded."""
+    plot_score_curves(table, cfg["attributes"], out_pdf, methods=["interp"], x_label=r"$\alpha$",
+                      regions=_regions(cfg), title="Weight interpolation and extrapolation: score vs alpha")
+
+
+def clipped_perplexity_figure(table: pd.DataFrame, out_pdf: str | os.PathLike, cfg: Mapping) -> None:
+    """fig4: perplexity vs alpha, y axis clipped at `single_attribute.perplexity_clip`."""
+    clip = cfg["single_attribute"]["perplexity_clip"]
+    plot_metric_curves(table, cfg["attributes"], out_pdf, metric_label="Perplexity", y_clip=clip,
+                       regions=_regions(cfg), title=f"Perplexity vs alpha (y clipped at {clip:g})")
+
+
+def log_perplexity_figure(table: pd.DataFrame, out_pdf: str | os.PathLike, cfg: Mapping) -> None:
+    """fig10: perplexity vs alpha, log scale, unclipped."""
+    plot_metric_curves(table, cfg["attributes"], out_pdf, metric_label="Perplexity", log_y=True,
+                       regions=_regions(cfg), title="Perplexity vs alpha (log scale)")
+
+
+def diversity_figure(table: pd.DataFrame, out_pdf: str | os.PathLike, cfg: Mapping) -> None:
+    """fig11: dist-1/2/3 vs alpha."""
+    plot_diversity_curves(table, cfg["attributes"], out_pdf, regions=_regions(cfg),
+                          title="Diversity (dist-n) vs alpha")
+
+
+# --------------------------------------------------------------------------------------------
+# Weight space (figs. 31-33)
+# --------------------------------------------------------------------------------------------
+def _anchor_matrix(table: pd.DataFrame, value: str) -> pd.DataFrame:
+    labels = list(dict.fromkeys(table["anchor_i"]))
+    return table.pivot(index="anchor_i", columns="anchor_j", values=value).reindex(index=labels, columns=labels)
+
+
+def _anchor_heatmap(matrix: pd.DataFrame, out_pdf, *, title: str, cbar_label: str, cmap: str, center=None,
+                    vmin=None, vmax=None, fmt: str = ".2f") -> None:
+    import seaborn as sns
+
+    with style():
+        n = len(matrix)
+        fig, ax = plt.subplots(figsize=(0.62 * n + 2.4, 0.55 * n + 1.4), layout="constrained")
+        sns.heatmap(matrix, ax=ax, annot=True, fmt=fmt, annot_kws={"fontsize": 7}, cmap=cmap, center=center,
+                    vmin=vmin, vmax=vmax, square=True, linewidths=0.5, linecolor="white",
+                    cbar_kws={"label": cbar_label, "shrink": 0.8})
+        ax.set_xlabel("anchor (attribute, pole)")
+        ax.set_ylabel("anchor (attribute, pole)")
+        ax.tick_params(length=0)
+        ax.set_title(title)
+        save_pdf(fig, out_pdf)
+
+
+def weight_cosine_figure(table: pd.DataFrame, out_pdf: str | os.PathLike, cfg: Mapping) -> None:
+    """fig32: cosine similarity of the anchors' LoRA updates (mean over layers and modules)."""
+    _anchor_heatmap(_anchor_matrix(table, "cosine"), out_pdf, cmap="RdBu_r", center=0.0, vmin=-1.0, vmax=1.0,
+                    title="Cosine similarity of the anchors' LoRA updates (mean over layers and modules)",
+                    cbar_label="cosine similarity")
+
+
+def weight_distance_figure(table: pd.DataFrame, out_pdf: str | os.PathLike, cfg: Mapping) -> None:
+    """fig33: mean squared L2 (Frobenius) distance between the anchors' LoRA updates."""
+    matrix = _anchor_matrix(table, "sq_l2")
+    _anchor_heatmap(matrix, out_pdf, cmap="viridis", vmin=0.0, fmt=".2g",
+                    title="Squared L2 distance of the anchors' LoRA updates (mean over layers and modules)",
+                    cbar_label=r"mean $\|\Delta W_i - \Delta W_j\|_F^2$")
+
+
+def weight_mds_figure(table: pd.DataFrame, out_pdf: str | os.PathLike, cfg: Mapping) -> None:
+    """fig31: 2-D MDS of the anchors (large markers, + and - poles) and their single-attribute interpolations."""
+    palette = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442", "#000000"]
+    with style():
+        fig, ax = plt.subplots(figsize=(6.8, 4.8), layout="constrained")
+        for k, attribute in enumerate(cfg["attributes"]):
+            sub = table[table["attribute"] == attribute].sort_values("alpha")
+            color = palette[k % len(palette)]
+            ax.plot(sub["x"], sub["y"], color=color, linewidth=1.0, marker="o", markersize=3,
+                    label=attribute_label(attribute))
+            for alpha, marker in ((0.0, "v"), (1.0, "^")):
+                end = sub[np.isclose(sub["alpha"], alpha)]
+                ax.plot(end["x"], end["y"], linestyle="none", marker=marker, markersize=9, color=color,
+                        markeredgecolor="black", markeredgewidth=0.6)
+        ax.plot([], [], linestyle="none", marker="^", color="#999999", markeredgecolor="black", label="anchor +")
+        ax.plot([], [], linestyle="none", marker="v", color="#999999", markeredgecolor="black", label="anchor -")
+        ax.set_xlabel("MDS 1")
+        ax.set_ylabel("MDS 2")
+        ax.set_aspect("equal", adjustable="datalim")
+        ax.grid(True, color="#E5E5E5", linewidth=0.6)
+        step = cfg["weight_space"]["mds_alpha_step"]
+        ax.set_title(f"Weight space, 2-D MDS: anchors and interpolations (alpha step {step:g})")
+        ax.legend(fontsize=8, frameon=False, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+        save_pdf(fig, out_pdf)

@@ -1,5 +1,11 @@
-"""From a model spec to a generation recipe: which adapter mixtures and prompt prefixes are run, and
-how their next-token logits are combined.
+"""What a model spec runs: its recipe of forward rows (adapter mixtures, prompt prefixes) and how their
+next-token logits combine. Shared by generation (:mod:`lminterp.generation`) and perplexity
+(:mod:`lminterp.perplexity`), so that editing the sampling engine reruns only generation.
+
+A :class:`Recipe` is a list of :class:`Component` s, each one forward row per sample: the base model or a LoRA
+mixture over the attached :class:`~lminterp.adapters.AdapterBank` (``adapter_weights``), optionally with a text
+``prefix`` before the prompt. The next-token logits are ``sum_c logit_weight_c * z_c``, a component with ``top_p``
+nucleus-filtered first.
 
 - interp: one forward pass with weights theta_pre + sum_i lambda_i [alpha_i dW(+i) + (1 - alpha_i) dW(-i)].
 - dexperts: z = topp(z_base) + sum_i lambda_i r_i (z_{+i} - z_{-i}), experts = the anchors, base logits
@@ -14,8 +20,100 @@ how their next-token logits are combined.
 """
 from __future__ import annotations
 
-from lminterp.generation import Component, Recipe
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Iterable, Mapping
+
 from lminterp.specs import Spec, anchor_name, gt_name
+
+if TYPE_CHECKING:
+    import torch
+
+def _as_weights(w) -> tuple[tuple[str, float], ...]:
+    if isinstance(w, Mapping):
+        w = w.items()
+    return tuple((str(k), float(v)) for k, v in w)
+
+
+@dataclass(frozen=True)
+class Component:
+    """One forward row per sample.  ``adapter_weights`` = () is the base model."""
+
+    adapter_weights: tuple[tuple[str, float], ...] = ()
+    prefix: str = ""
+    logit_weight: float = 1.0
+    top_p: float | None = None
+
+    def __post_init__(self):
+        object.__setattr__(self, "adapter_weights", _as_weights(self.adapter_weights))
+        object.__setattr__(self, "logit_weight", float(self.logit_weight))
+        if self.top_p is not None:
+            if not 0.0 < float(self.top_p) <= 1.0:
+                raise ValueError(f"component top_p must be in (0, 1], got {self.top_p}")
+            object.__setattr__(self, "top_p", float(self.top_p))
+
+
+@dataclass(frozen=True)
+class Recipe:
+    components: tuple[Component, ...]
+
+    def __post_init__(self):
+        comps = tuple(self.components)
+        if not comps:
+            raise ValueError("a Recipe needs at least one component")
+        if not all(isinstance(c, Component) for c in comps):
+            raise TypeError("Recipe.components must be Component objects")
+        object.__setattr__(self, "components", comps)
+
+    @property
+    def rows(self) -> int:
+        """Forward rows per generated token (per sample)."""
+        return len(self.components)
+
+
+def weight_recipe(adapter_weights: Mapping[str, float] | Iterable[tuple[str, float]]) -> Recipe:
+    """Weight interpolation/extrapolation: a single mixed model."""
+    return Recipe((Component(adapter_weights=_as_weights(adapter_weights)),))
+
+
+def dexperts_recipe(expert: Mapping[str, float], antiexpert: Mapping[str, float], alpha: float, *,
+                    base_top_p: float | None = 0.9,
+                    base: Mapping[str, float] = ()) -> Recipe:
+    """DExperts: ``top_p(z_base) + alpha * (z_expert - z_antiexpert)``.
+
+    ``expert`` / ``antiexpert`` are adapter weights (e.g. ``{"sentiment-1": 1.0}``).
+    """
+    return Recipe((
+        Component(adapter_weights=_as_weights(base), top_p=base_top_p, logit_weight=1.0),
+        Component(adapter_weights=_as_weights(expert), logit_weight=alpha),
+        Component(adapter_weights=_as_weights(antiexpert), logit_weight=-alpha),
+    ))
+
+
+def model_arithmetic_recipe(pos_prefix: str, neg_prefix: str, alpha: float) -> Recipe:
+    """Model arithmetic: ``z(prompt) + alpha * (z(pos_prefix + prompt) - z(neg_prefix + prompt))``."""
+    return Recipe((
+        Component(),
+        Component(prefix=pos_prefix, logit_weight=alpha),
+        Component(prefix=neg_prefix, logit_weight=-alpha),
+    ))
+
+
+
+def count_forward_passes(recipes: Mapping[str, Recipe]) -> dict[str, int]:
+    """Forward rows (model evaluations) needed per generated token, per spec: 1 for an interpolated model,
+    3 for one-attribute DExperts / model arithmetic."""
+    return {name: r.rows for name, r in recipes.items()}
+
+
+def component_coeff(component: Component, bank, spec_name: str) -> torch.Tensor | None:
+    """The (K,) coefficient vector of a component over the attached bank, or None for the base model (no
+    adapter, or only zero weights). Raises when the component uses adapters but no bank is attached."""
+    if not component.adapter_weights or not any(w != 0 for _, w in component.adapter_weights):
+        return None
+    if bank is None:
+        raise RuntimeError(f"spec {spec_name!r} uses adapters but no AdapterBank is attached to the model")
+    coeff = bank.coeff_vector(component.adapter_weights)
+    return coeff if bool(coeff.any()) else None
 
 
 def raw_strength(spec: Spec, attribute: str, alpha: float, scaling: dict | None) -> float:
@@ -33,11 +131,13 @@ def recipe_for(spec: Spec, *, system_prompts: dict | None = None, dexperts_top_p
     m = spec.method
     if m == "base":
         return Recipe((Component(),))
+    # lambdas in a name are rounded (1/3 -> 0.333333): re-normalised here, so every mixture is exactly convex
+    total = sum(t.lam for t in spec.terms) or 1.0
     if m == "interp":
         weights = []
         for t in spec.terms:
-            weights.append((anchor_name(t.attribute, 1), t.lam * t.alpha))
-            weights.append((anchor_name(t.attribute, 0), t.lam * (1.0 - t.alpha)))
+            weights.append((anchor_name(t.attribute, 1), t.lam / total * t.alpha))
+            weights.append((anchor_name(t.attribute, 0), t.lam / total * (1.0 - t.alpha)))
         return Recipe((Component(adapter_weights=tuple(weights)),))
     if m == "gt":
         (t,) = spec.terms
@@ -45,7 +145,7 @@ def recipe_for(spec: Spec, *, system_prompts: dict | None = None, dexperts_top_p
     if m in ("dexperts", "dexperts-raw"):
         comps = [Component(top_p=dexperts_top_p)]
         for t in spec.terms:
-            w = t.lam * raw_strength(spec, t.attribute, t.alpha, scaling)
+            w = t.lam / total * raw_strength(spec, t.attribute, t.alpha, scaling)
             comps.append(Component(adapter_weights=((anchor_name(t.attribute, 1), 1.0),), logit_weight=w))
             comps.append(Component(adapter_weights=((anchor_name(t.attribute, 0), 1.0),), logit_weight=-w))
         return Recipe(tuple(comps))
@@ -54,18 +154,19 @@ def recipe_for(spec: Spec, *, system_prompts: dict | None = None, dexperts_top_p
             raise ValueError(f"{spec.name}: model arithmetic needs the attributes' system prompts")
         comps = [Component()]
         for t in spec.terms:
-            w = t.lam * raw_strength(spec, t.attribute, t.alpha, scaling)
+            w = t.lam / total * raw_strength(spec, t.attribute, t.alpha, scaling)
             comps.append(Component(prefix=system_prompts[t.attribute]["1"], logit_weight=w))
             comps.append(Component(prefix=system_prompts[t.attribute]["0"], logit_weight=-w))
         return Recipe(tuple(comps))
     raise ValueError(f"no recipe for method {m!r}")
 
 
-def load_sweep(base_dir, adapters: dict, spec_names, *, attributes: dict, dexperts_top_p: float,
-               scaling_csv=None):
+def load_sweep(base_dir, adapters: dict, spec_names, *, system_prompts: dict | None = None,
+               dexperts_top_p: float | None = None, scaling_csv=None):
     """What a sweep job needs, loaded once: the base model (with its adapter bank attached when the sweep
-    uses adapters), its tokenizer, and one recipe per spec. `attributes` is the config's attribute mapping
-    (for the system prompts); `scaling_csv` the baseline's alpha-scaling table, for scaled baselines."""
+    uses adapters), its tokenizer, and one recipe per spec. `system_prompts`: attribute -> {"0", "1"} (model
+    arithmetic); `dexperts_top_p`: DExperts' base nucleus (None: unfiltered, as perplexity needs);
+    `scaling_csv`: the baseline's alpha-scaling table, for scaled baselines."""
     import pandas as pd
 
     from lminterp.adapters import AdapterBank
@@ -80,7 +181,6 @@ def load_sweep(base_dir, adapters: dict, spec_names, *, attributes: dict, dexper
     if scaling_csv is not None:
         table = pd.read_csv(scaling_csv)
         scaling = {r.attribute: (r.raw_at_0, r.raw_at_1) for r in table.itertuples()}
-    system_prompts = {a: d["system_prompts"] for a, d in attributes.items()}
     recipes = {name: recipe_for(parse_spec(name), system_prompts=system_prompts, dexperts_top_p=dexperts_top_p,
                                 scaling=scaling) for name in spec_names}
     return model, tokenizer, recipes

@@ -24,8 +24,27 @@ import math
 import re
 from dataclasses import dataclass
 
-METHODS = ("interp", "gt", "dexperts", "dexperts-raw", "arith", "arith-raw", "base")
-BASELINES = ("dexperts", "arith")          # methods whose alpha is scaled from a raw-strength sweep
+@dataclass(frozen=True)
+class MethodInfo:
+    """What a method needs, in one place (sweeps, rules and recipes read it; nothing tests name prefixes)."""
+
+    adapters: str              # the adapter bank its sweeps load: "anchors", "gt" or "" (the base model alone)
+    scaling: str | None        # the baseline whose alpha-scaling table maps its (scaled) alpha to a raw strength
+    system_prompts: bool       # its recipe conditions the base model on the attributes' system prompts
+    base_top_p: bool           # its recipe nucleus-filters the base model's logits (DExperts)
+
+
+METHOD_INFO: dict[str, MethodInfo] = {
+    "interp": MethodInfo(adapters="anchors", scaling=None, system_prompts=False, base_top_p=False),
+    "gt": MethodInfo(adapters="gt", scaling=None, system_prompts=False, base_top_p=False),
+    "dexperts": MethodInfo(adapters="anchors", scaling="dexperts", system_prompts=False, base_top_p=True),
+    "dexperts-raw": MethodInfo(adapters="anchors", scaling=None, system_prompts=False, base_top_p=True),
+    "arith": MethodInfo(adapters="", scaling="arith", system_prompts=True, base_top_p=False),
+    "arith-raw": MethodInfo(adapters="", scaling=None, system_prompts=True, base_top_p=False),
+    "base": MethodInfo(adapters="", scaling=None, system_prompts=False, base_top_p=False),
+}
+METHODS = tuple(METHOD_INFO)
+BASELINES = tuple(dict.fromkeys(i.scaling for i in METHOD_INFO.values() if i.scaling))  # alpha scaled from a raw sweep
 DIGITS = 6                                 # numbers are rounded to this many decimals everywhere
 
 _NUM = r"-?\d+(?:\.\d+)?"
@@ -125,8 +144,10 @@ def canonical(spec: Spec, attribute_order: list[str] | tuple[str, ...]) -> Spec:
     if not terms:
         raise ValueError(f"spec {spec.name}: needs at least one term with lambda > 0")
     total = sum(t.lam for t in terms)
-    if abs(total - 1.0) > 1e-6:
-        raise ValueError(f"spec {spec.name}: lambdas must sum to 1 (got {total:g})")
+    # each lambda is rounded to DIGITS decimals (half a unit of the last digit at most), so a sum of exact
+    # fractions such as 1/3 + 1/3 + 1/3 may miss 1 by up to that much per term
+    if abs(total - 1.0) > len(terms) * 0.5 * 10.0**-DIGITS + 1e-12:
+        raise ValueError(f"spec {spec.name}: lambdas must sum to 1 (got {total:.9g})")
     method = spec.method
     if method == "gt":
         if len(terms) != 1:
@@ -136,6 +157,31 @@ def canonical(spec: Spec, attribute_order: list[str] | tuple[str, ...]) -> Spec:
         if terms[0].alpha in (0.0, 1.0):
             method = "interp"  # the GT endpoints are the anchors themselves
     return Spec(method, terms)
+
+
+def simplex_lattice(n: int, k: int = 3) -> list[tuple[int, ...]]:
+    """The points of the simplex lattice with ``n`` divisions in ``k`` coordinates, as integer numerators
+    (i_1, ..., i_k) with sum n (the point is (i_1/n, ..., i_k/n)); (n + k - 1 choose k - 1) of them."""
+    if n < 1 or k < 1:
+        raise ValueError(f"simplex lattice needs n >= 1 and k >= 1 (got n={n}, k={k})")
+    return list(_compositions(n, k))
+
+
+def _compositions(n: int, k: int):
+    if k == 1:
+        yield (n,)
+        return
+    for i in range(n, -1, -1):
+        for rest in _compositions(n - i, k - 1):
+            yield (i, *rest)
+
+
+def simplex_specs(method: str, attribute_order, attributes, alphas, n: int) -> list[Spec]:
+    """Models on the lambda simplex of ``attributes`` (one alpha each), one per lattice point with ``n``
+    divisions. Vertices are the single-attribute models and edges the two-attribute ones, under their
+    canonical names (zero-lambda terms dropped)."""
+    return [make(method, attribute_order, *((a, x, i / n) for a, x, i in zip(attributes, alphas, point)))
+            for point in simplex_lattice(n, len(attributes))]
 
 
 def make(method: str, attribute_order, *terms: tuple) -> Spec:
@@ -163,20 +209,10 @@ def family(spec: Spec) -> str:
     return {0: "base", 1: "single", 2: "pair", 3: "triple"}.get(n, "multi")
 
 
-# Kinds of model (method-family) that run on the anchors' adapter bank and are merged into one sweep when
-# the scaling group owns them: the anchors alone (the scaling targets) and DExperts' raw sweep load the same
-# base and adapters, and the anchors alone are too small a job to pay a process start of their own (about
-# 4 s of imports against about 4 s of generating). Other groups keep one sweep per kind, for parallelism.
-SCALING_ANCHOR_BANK = ("interp-anchors", "dexperts-raw-single")
-
-
 def sweep_id(spec: Spec, group: str, by: str = "family") -> str:
-    """The sweep (generation job) that owns a spec: its owning target group, method and family
-    (in the scaling group, the kinds of `SCALING_ANCHOR_BANK` share the sweep ``scaling-anchor-bank``)."""
-    kind = f"{spec.method}-{family(spec)}"
-    if group == "scaling" and kind in SCALING_ANCHOR_BANK:
-        kind = "anchor-bank"
-    sid = f"{group}-{kind}"
+    """The sweep (generation job) that owns a spec: its owning target group, method and family, and with
+    ``by="attributes"`` its attribute set."""
+    sid = f"{group}-{spec.method}-{family(spec)}"
     if by == "attributes" and spec.terms:
         sid += "-" + "-".join(spec.attributes)
     elif by != "family":
@@ -226,7 +262,6 @@ def scaling_specs(cfg: dict) -> list[Spec]:
     return specs
 
 
-ENTANGLEMENT_FIGURES = {"fig8": 1.0, "fig16": 0.0}   # figure -> fixed scaled alpha_i
 
 
 SINGLE_METHODS = ("gt", "interp") + BASELINES   # fig2 / Table 1 rows
@@ -245,51 +280,3 @@ def extrapolation_specs(cfg: dict) -> dict[str, list[Spec]]:
     attributes = list(cfg["attributes"])
     grid = cfg["single_attribute"]["extrapolation_alphas"]
     return {a: [make("interp", attributes, (a, x)) for x in grid] for a in attributes}
-
-
-def target_groups(cfg: dict) -> list[tuple[str, list[Spec]]]:
-    """The models each group of targets needs, in a fixed order. New figures are appended at the end,
-    so that adding one never changes who owns the models of the others."""
-    groups = [("scaling", scaling_specs(cfg))]
-    for fig, fixed in ENTANGLEMENT_FIGURES.items():
-        groups.append((fig, entanglement_figure_specs(cfg, fixed)))
-    groups.append(("fig2", [s for by_attr in single_attribute_specs(cfg).values() for ss in by_attr.values() for s in ss]))
-    groups.append(("fig3", [s for ss in extrapolation_specs(cfg).values() for s in ss]))
-    return groups
-
-
-PERPLEXITY_GROUPS = ("fig2", "fig3")   # Table 1 and fig4/fig10 report the perplexity of these models
-
-
-def perplexity_sweeps(cfg: dict) -> dict[str, list[Spec]]:
-    """The models whose perplexity is measured, grouped like their generation sweeps (one job each)."""
-    wanted = {s for g, specs in target_groups(cfg) if g in PERPLEXITY_GROUPS for s in specs}
-    out = {}
-    for sid, specs in sweeps(cfg).items():
-        mine = [s for s in specs if s in wanted]
-        if mine:
-            out[sid] = mine
-    return out
-
-
-def all_specs(cfg: dict) -> list[Spec]:
-    """Every model some target of the workflow needs."""
-    return sorted({s for _, specs in target_groups(cfg) for s in specs}, key=spec_name)
-
-
-def sweeps(cfg: dict) -> dict[str, list[Spec]]:
-    """Group every model into sweeps (one generation job and one scoring job each).
-
-    A model is owned by the first target group that needs it (``target_groups`` order), then grouped by
-    method and family (and attribute set with ``generation.sweep_by: attributes``). Ownership depends on the
-    configuration only, never on the target asked for: asking for fig8 generates fig8's models and no
-    others, and asking for fig16 afterwards regenerates none of the models fig8 already made."""
-    by = cfg.get("generation", {}).get("sweep_by", "family")
-    owner: dict[Spec, str] = {}
-    for group, specs in target_groups(cfg):
-        for s in specs:
-            owner.setdefault(s, group)
-    out: dict[str, list[Spec]] = {}
-    for s in sorted(owner, key=spec_name):
-        out.setdefault(sweep_id(s, owner[s], by), []).append(s)
-    return dict(sorted(out.items()))

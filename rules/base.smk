@@ -9,6 +9,7 @@ rule tokenizer:
     priority: PRIORITY["base"]
     params:
         tokenizer=config["tokenizer"],
+        code=code("train_tokenizer.py"),
     resources:
         **res("light"),
     log:
@@ -32,6 +33,7 @@ rule pretrain_base:
     params:
         base_model=config["base_model"],
         seed=config["seed"],
+        code=code("pretrain_base.py"),
     threads: config["threads_per_job"]
     resources:
         **res("train"),

@@ -1,7 +1,12 @@
-# Helpers shared by all stages: the validated config, and paths built from canonical spec names.
+# Helpers shared by all stages: the validated config, paths built from canonical spec names, the registry of
+# figures and tables, and what each rule's params carry (only what changes its outputs, plus its code hash).
 import os
+import platform
+from pathlib import Path
 
+from lminterp import registry as R
 from lminterp import specs as S
+from lminterp.code_deps import code_digest
 from lminterp.config import ConfigError, validate_config
 
 try:
@@ -10,6 +15,12 @@ except ConfigError as e:
     raise WorkflowError(str(e)) from None
 config.clear()
 config.update(_validated)
+
+# The same numbers on every x86 machine: torch dispatches CPU kernels by instruction set (AVX-512 vs AVX2) and MKL
+# picks its code path by processor, and either changes the last bits of a training step. Every job inherits these
+# variables and sets them before torch loads (config cpu_kernels: avx2 pins both; native leaves them to the CPU).
+if config["cpu_kernels"] == "avx2" and platform.machine().lower() in ("x86_64", "amd64"):
+    os.environ.update(ATEN_CPU_CAPABILITY="avx2", MKL_CBWR="AVX2")
 
 RESULTS = config["results_dir"]
 ATTRIBUTES = list(config["attributes"])
@@ -21,11 +32,21 @@ wildcard_constraints:
     pole="0|1",
     spec=S.SPEC_NAME_REGEX,
     method="|".join(S.BASELINES),
+    fig="|".join(R.FIGURES),
+    table="|".join(R.TABLES),
 
 
 def res(kind):
     """Resource tags of a kind of job (train, generate, score, light) from config."""
     return config["resources"][kind]
+
+
+def code(script, *by_name):
+    """The code hash in a job's params (code=...): its script and every library module it imports, plus the
+    modules it imports by name ("module" or "module:function", from the registry); lminterp/code_deps.py.
+    Editing any of them reruns the job; nothing else does."""
+    modules = [m.partition(":")[0] for m in by_name]
+    return code_digest(Path(workflow.basedir) / "scripts" / script, *modules)
 
 
 def gen_path(spec):
@@ -68,74 +89,73 @@ GT_ALPHAS = [x for x in config["single_attribute"]["alphas"] if 0.0 < x < 1.0]
 PRIORITY = {"base": 100, "classifier": 95, "anchors": 90, "scaling": 80, "gt": 70, "baselines": 50}
 
 
+# All models any target needs, grouped into sweeps (one generation job and one scoring job each).
+SWEEPS = R.sweeps(config)
+PPL_SWEEPS = R.perplexity_sweeps(config)
+SWEEP_SPECS = {**SWEEPS, **PPL_SWEEPS}
+SCALING_SWEEPS = {R.owners(config)[s] for s in S.scaling_specs(config)}   # what the alpha scaling reads
+
+
 def sweep_priority(sweep):
-    if sweep.startswith("scaling-"):
+    if sweep in SCALING_SWEEPS:
         return PRIORITY["scaling"]
-    if SWEEP_SPECS[sweep][0].method in S.BASELINES:
+    if any(S.METHOD_INFO[s.method].scaling for s in SWEEP_SPECS[sweep]):
         return PRIORITY["baselines"]
     return 0
 
 
-# All models any target needs, grouped into sweeps (one generation job and one scoring job each).
-SWEEPS = S.sweeps(config)
-PPL_SWEEPS = S.perplexity_sweeps(config)
-SWEEP_SPECS = {**SWEEPS, **PPL_SWEEPS}
-
-
 def sweep_adapters(sweep_specs):
-    """Adapter directories a sweep's recipes draw on (a sweep may mix methods that share them): anchors
-    for interpolation and DExperts, the GT mixtures for GT models, none for model arithmetic (the base
-    model, prompted)."""
+    """Adapter directories a sweep's recipes draw on (the method table says which bank each method loads)."""
     gt, attrs = {}, set()
     for s in sweep_specs:
-        if s.method == "gt":
+        bank = S.METHOD_INFO[s.method].adapters
+        if bank == "gt":
             gt.update({S.gt_name(t.attribute, t.alpha): gt_dir(t.attribute, t.alpha) for t in s.terms})
-        elif not s.method.startswith("arith"):
+        elif bank == "anchors":
             attrs.update(t.attribute for t in s.terms)
     anchors = {S.anchor_name(a, p): anchor_dir(a, p) for a in sorted(attrs, key=ATTRIBUTES.index) for p in POLES}
     return {**anchors, **gt}
 
 
 def sweep_scaling(sweep_specs):
-    """The alpha-scaling table of the sweep's scaled baseline, if it has one (never two: see S.sweep_id)."""
-    methods = sorted({s.method for s in sweep_specs} & set(S.BASELINES))
-    if len(methods) > 1:
-        raise WorkflowError(f"a sweep mixes the scaled baselines {methods}; each needs its own scaling table")
-    return {"scaling": f"{RESULTS}/scaling/{methods[0]}.csv"} if methods else {}
+    """The alpha-scaling table of the sweep's scaled baseline, if it has one (never two)."""
+    tables = sorted({S.METHOD_INFO[s.method].scaling for s in sweep_specs} - {None})
+    if len(tables) > 1:
+        raise WorkflowError(f"a sweep mixes the scaled baselines {tables}; each needs its own scaling table")
+    return {"scaling": f"{RESULTS}/scaling/{tables[0]}.csv"} if tables else {}
 
 
-def entanglement_inputs(wildcards):
-    fixed = S.ENTANGLEMENT_FIGURES[wildcards.fig]
-    ent = config["entanglement"]
-    return sorted(
-        {
-            score_path(s)
-            for m in ("interp",) + S.BASELINES
-            for group in S.entanglement_specs(m, ATTRIBUTES, ent["alphas"], ent["lambda"], fixed).values()
-            for s in group
-        }
-    )
+def recipe_settings(sweep_specs, for_generation):
+    """The config a sweep's recipes read, and nothing else: the system prompts of the attributes that a
+    model-arithmetic spec conditions on, DExperts' base nucleus (generation only; perplexity is unfiltered)."""
+    out = {}
+    prompted = sorted({t.attribute for s in sweep_specs if S.METHOD_INFO[s.method].system_prompts for t in s.terms},
+                      key=ATTRIBUTES.index)
+    if prompted:
+        out["system_prompts"] = {a: config["attributes"][a]["system_prompts"] for a in prompted}
+    if for_generation and any(S.METHOD_INFO[s.method].base_top_p for s in sweep_specs):
+        out["dexperts_top_p"] = config["baselines"]["dexperts"]["base_top_p"]
+    return out
 
 
-CURVE_FIGURES = ("fig2", "fig3", "fig4", "fig10", "fig11")
-# What the single-attribute numbers need from the config (params, so that editing anything else reruns nothing).
-SINGLE_CFG = {"attributes": ATTRIBUTES, "single_attribute": config["single_attribute"]}
+# Generation settings that change only speed or job layout, never a generated token (up to round-off: see
+# paper/METHODS.md): jobs read them from the config, never from params, so changing them reruns nothing.
+GENERATION_SPEED_KEYS = ("batch_rows", "sweep_by")
+SAMPLING = {k: v for k, v in config["generation"].items() if k not in GENERATION_SPEED_KEYS}
 
 
-def single_specs():
-    return [s for by_attr in S.single_attribute_specs(SINGLE_CFG).values() for ss in by_attr.values() for s in ss]
+# ---------------------------------------------------------------------------------- figures and tables
+def target(wildcards):
+    """The registry entry of a figure or table job."""
+    return R.BY_NAME[wildcards.get("fig") or wildcards.get("table")]
 
 
-def extrapolation_specs():
-    return [s for ss in S.extrapolation_specs(SINGLE_CFG).values() for s in ss]
+def anchor_spec_dir(spec):
+    (term,) = spec.terms
+    return anchor_dir(term.attribute, int(term.alpha))
 
 
-def curve_inputs(wildcards):
-    """The files behind each single-attribute figure."""
-    if wildcards.fig == "fig2":
-        return sorted({score_path(s) for s in single_specs()})
-    if wildcards.fig == "fig3":
-        return sorted({score_path(s) for s in extrapolation_specs()})
-    if wildcards.fig in ("fig4", "fig10"):
-        return sorted({ppl_path(s) for s in extrapolation_specs()})
-    return sorted({gen_path(s) for s in extrapolation_specs()})  # fig11: diversity
+def target_inputs(wildcards):
+    """The per-model files a figure or table reads, by kind (scores, generations, perplexity, adapters)."""
+    path = {"scores": score_path, "generations": gen_path, "perplexity": ppl_path, "adapters": anchor_spec_dir}
+    return {kind: sorted({path[kind](s) for s in specs}) for kind, specs in target(wildcards).needs(config).items()}

@@ -1,5 +1,5 @@
 # Data splits: per attribute and class an LM split (anchors, GT mixtures) and a disjoint classifier
-# split (train/validation/test), plus the evaluation prompts and the perplexity corpus.
+# split (train/validation/test), the perplexity corpus, and the evaluation prompts.
 
 
 rule tiny_world_data:
@@ -9,15 +9,15 @@ rule tiny_world_data:
         classifier=expand(
             f"{RESULTS}/data/classifier/{{attribute}}/{{split}}.jsonl", attribute=ATTRIBUTES, split=SPLITS
         ),
-        prompts=PROMPTS,
         perplexity=f"{RESULTS}/data/perplexity.txt",
         summary=f"{RESULTS}/data/summary.json",
     params:
         seed=config["seed"],
         attributes=config["attributes"],
         world=config["tiny_world"],
-        data=config["data"],
-        out_dir=lambda w, output: os.path.dirname(output.prompts),
+        data={k: v for k, v in config["data"].items() if k != "prompts"},
+        out_dir=lambda w, output: os.path.dirname(output.summary),
+        code=code("tiny_world_data.py"),
     resources:
         **res("light"),
     log:
@@ -28,3 +28,22 @@ rule tiny_world_data:
         "../envs/torch.yaml"
     script:
         "../scripts/tiny_world_data.py"
+
+
+# The evaluation prompts: a job of their own (their own random stream), so that the prompt count reruns only
+# what generates from them.
+rule tiny_world_prompts:
+    output:
+        PROMPTS,
+    params:
+        seed=config["seed"],
+        prompts=config["data"]["prompts"],
+        code=code("tiny_world_prompts.py"),
+    resources:
+        **res("light"),
+    log:
+        "logs/data/tiny_world_prompts.log",
+    conda:
+        "../envs/plot.yaml"
+    script:
+        "../scripts/tiny_world_prompts.py"

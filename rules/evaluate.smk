@@ -1,4 +1,4 @@
-# Metric tables: alpha scaling of the baselines, entanglement (fig8/fig16 numbers), sanity checks.
+# Evaluation beside the figures: the baselines' alpha scaling (read by their scaled sweeps) and the checks.
 
 
 rule alpha_scaling:
@@ -11,6 +11,7 @@ rule alpha_scaling:
     params:
         attributes=ATTRIBUTES,
         raw_strengths=config["baselines"]["raw_strengths"],
+        code=code("alpha_scaling.py"),
     resources:
         **res("light"),
     log:
@@ -23,29 +24,6 @@ rule alpha_scaling:
         "../scripts/alpha_scaling.py"
 
 
-rule entanglement_table:
-    input:
-        entanglement_inputs,
-    output:
-        "figures/{fig}.csv",
-    wildcard_constraints:
-        fig="|".join(S.ENTANGLEMENT_FIGURES),
-    params:
-        attributes=ATTRIBUTES,
-        entanglement=config["entanglement"],
-        fixed_alpha=lambda w: S.ENTANGLEMENT_FIGURES[w.fig],
-    resources:
-        **res("light"),
-    log:
-        "logs/evaluate/entanglement_{fig}.log",
-    benchmark:
-        "benchmarks/evaluate/entanglement_{fig}.tsv"
-    conda:
-        "../envs/plot.yaml"
-    script:
-        "../scripts/entanglement_table.py"
-
-
 rule sanity:
     input:
         classifiers=[classifier_dir(a) for a in ATTRIBUTES],
@@ -54,7 +32,7 @@ rule sanity:
         f"{RESULTS}/sanity.json",
     params:
         attributes=ATTRIBUTES,
-        world=config["world"],
+        code=code("sanity.py"),
     resources:
         **res("light"),
     log:
@@ -65,57 +43,15 @@ rule sanity:
         "../scripts/sanity.py"
 
 
-rule curve_numbers:
-    input:
-        curve_inputs,
-    output:
-        "figures/{fig}.csv",
-    wildcard_constraints:
-        fig="|".join(CURVE_FIGURES),
-    params:
-        single=SINGLE_CFG,
-    resources:
-        **res("light"),
-    log:
-        "logs/evaluate/numbers_{fig}.log",
-    benchmark:
-        "benchmarks/evaluate/numbers_{fig}.tsv"
-    conda:
-        "../envs/plot.yaml"
-    script:
-        "../scripts/curve_numbers.py"
-
-
-rule table1:
-    input:
-        scores=sorted({score_path(s) for s in single_specs()}),
-        generations=sorted({gen_path(s) for s in single_specs()}),
-        perplexity=sorted({ppl_path(s) for s in single_specs()}),
-    output:
-        csv="tables/table1.csv",
-        md="tables/table1.md",
-        tex="tables/table1.tex",
-    params:
-        single=SINGLE_CFG,
-    resources:
-        **res("light"),
-    log:
-        "logs/evaluate/table1.log",
-    benchmark:
-        "benchmarks/evaluate/table1.tsv"
-    conda:
-        "../envs/plot.yaml"
-    script:
-        "../scripts/table1.py"
-
-
 rule single_attribute_checks:
     input:
-        sorted({score_path(s) for s in single_specs()}),
+        sorted({score_path(s) for ss in S.single_attribute_specs(config)["gt"].values() for s in ss}),
     output:
         f"{RESULTS}/single_attribute_checks.json",
     params:
-        single=SINGLE_CFG,
+        cfg={"attributes": ATTRIBUTES, "single_attribute": {"alphas": config["single_attribute"]["alphas"]},
+             "statistics": config["statistics"]},
+        code=code("single_attribute_checks.py"),
     resources:
         **res("light"),
     log:

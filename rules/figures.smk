@@ -1,17 +1,41 @@
-# Figures: plotting only (no torch), one script per kind of figure, parametrised by figure number.
-# Restyling a figure reruns only its plotting job.
+# Figures and tables, all derived from the registry (lminterp/registry.py): per figure one numbers job (its CSV,
+# from the per-model files it reads) and one plotting job (no torch), so restyling a figure reruns only its
+# plotting job; per table one job writing CSV, Markdown and LaTeX. Each job's params carry the narrow config
+# the target reads and the hash of the code it runs (its script and the registry functions' modules).
 
 
-rule entanglement_figure:
+rule figure_numbers:
+    input:
+        unpack(target_inputs),
+    output:
+        "figures/{fig}.csv",
+    params:
+        numbers=lambda w: target(w).numbers,
+        options=lambda w: dict(target(w).options),
+        cfg=lambda w: R.narrow_config(config, target(w)),
+        code=lambda w: code("figure_numbers.py", target(w).numbers),
+    resources:
+        **res("light"),
+    log:
+        "logs/figures/{fig}_numbers.log",
+    benchmark:
+        "benchmarks/figures/{fig}_numbers.tsv"
+    conda:
+        "../envs/plot.yaml"
+    script:
+        "../scripts/figure_numbers.py"
+
+
+rule plot_figure:
     input:
         "figures/{fig}.csv",
     output:
         "figures/{fig}.pdf",
-    wildcard_constraints:
-        fig="|".join(S.ENTANGLEMENT_FIGURES),
     params:
-        fixed_alpha=lambda w: S.ENTANGLEMENT_FIGURES[w.fig],
-        attributes=ATTRIBUTES,
+        plot=lambda w: target(w).plot,
+        options=lambda w: dict(target(w).options),
+        cfg=lambda w: R.narrow_config(config, target(w)),
+        code=lambda w: code("plot_figure.py", target(w).plot),
     resources:
         **res("light"),
     log:
@@ -21,26 +45,29 @@ rule entanglement_figure:
     conda:
         "../envs/plot.yaml"
     script:
-        "../scripts/plot_entanglement.py"
+        "../scripts/plot_figure.py"
 
 
-rule curve_figure:
+rule table:
     input:
-        "figures/{fig}.csv",
+        unpack(target_inputs),
     output:
-        "figures/{fig}.pdf",
-    wildcard_constraints:
-        fig="|".join(CURVE_FIGURES),
+        csv="tables/{table}.csv",
+        md="tables/{table}.md",
+        tex="tables/{table}.tex",
     params:
-        single=config["single_attribute"],
-        attributes=ATTRIBUTES,
+        numbers=lambda w: target(w).numbers,
+        options=lambda w: dict(target(w).options),
+        cfg=lambda w: R.narrow_config(config, target(w)),
+        caption=lambda w: target(w).caption,
+        code=lambda w: code("table.py", target(w).numbers),
     resources:
         **res("light"),
     log:
-        "logs/figures/{fig}.log",
+        "logs/tables/{table}.log",
     benchmark:
-        "benchmarks/figures/{fig}.tsv"
+        "benchmarks/tables/{table}.tsv"
     conda:
         "../envs/plot.yaml"
     script:
-        "../scripts/plot_curves.py"
+        "../scripts/table.py"

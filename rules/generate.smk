@@ -1,7 +1,10 @@
-# Generation and scoring. One job per sweep: a sweep loads the base model and its adapter bank once
-# and serves many specs (batched, one set of rows per spec), but writes one file per spec. Sweeps are
-# fixed by the config (lminterp.specs.sweeps: a model belongs to the first target group that needs it),
-# never by the target asked for, so every spec has exactly one owner and figures share its file.
+# Generation, scoring and perplexity. One job per sweep: a sweep loads the base model and its adapter bank
+# once and serves many specs (batched, one set of rows per spec), but writes one file per spec. Sweeps are
+# fixed by the config (lminterp.registry: a model belongs to the first claimant that needs it), never by the
+# target asked for, so every spec has exactly one owner and figures share its file.
+# params carry what changes a sweep's outputs and nothing else: its specs and adapters, the sampling settings
+# (with the sampling seed; not the batch size), the system prompts of the attributes its model-arithmetic specs
+# condition on, DExperts' base nucleus if it has DExperts specs, and its code hash.
 
 
 for _sweep, _specs in SWEEPS.items():
@@ -20,10 +23,9 @@ for _sweep, _specs in SWEEPS.items():
         params:
             specs=[s.name for s in _specs],
             adapters=sweep_adapters(_specs),
-            attributes=config["attributes"],
-            generation=config["generation"],
-            baselines=config["baselines"],
-            seed=config["seed"],
+            recipe=recipe_settings(_specs, for_generation=True),
+            sampling=SAMPLING,
+            code=code("generate.py"),
         threads: config["threads_per_job"]
         priority: sweep_priority(_sweep)
         resources:
@@ -48,6 +50,7 @@ for _sweep, _specs in SWEEPS.items():
         params:
             attributes=ATTRIBUTES,
             world=config["world"],
+            code=code("score.py"),
         threads: config["threads_per_job"]
         priority: sweep_priority(_sweep)
         resources:
@@ -62,7 +65,7 @@ for _sweep, _specs in SWEEPS.items():
             "../scripts/score.py"
 
 
-# Perplexity on the perplexity corpus, for the models whose perplexity a target reports (Table 1, fig4, fig10).
+# Perplexity on the perplexity corpus, for the models whose perplexity a target reads.
 for _sweep, _specs in PPL_SWEEPS.items():
 
     rule:
@@ -78,10 +81,9 @@ for _sweep, _specs in PPL_SWEEPS.items():
         params:
             specs=[s.name for s in _specs],
             adapters=sweep_adapters(_specs),
-            attributes=config["attributes"],
-            baselines=config["baselines"],
+            recipe=recipe_settings(_specs, for_generation=False),
             perplexity=config["perplexity"],
-            seed=config["seed"],
+            code=code("perplexity.py"),
         threads: config["threads_per_job"]
         priority: sweep_priority(_sweep)
         resources:

@@ -15,6 +15,7 @@ rule train_anchors:
     params:
         lora=config["lora"],
         seed=config["seed"],
+        code=code("train_anchors.py"),
     threads: config["threads_per_job"]
     resources:
         **res("train"),
@@ -42,6 +43,7 @@ if GT_ALPHAS:
             alphas=GT_ALPHAS,
             lora=config["lora"],
             seed=config["seed"],
+            code=code("train_gt.py"),
         threads: config["threads_per_job"]
         resources:
             **res("train"),
@@ -68,6 +70,7 @@ rule train_classifier:
         classifier=config["classifier"],
         seed=config["seed"],
         world=config["world"],
+        code=code("train_classifier.py"),
     threads: config["threads_per_job"]
     resources:
         **res("train"),

@@ -3,9 +3,9 @@ import pandas as pd
 
 from lminterp import specs as S
 from lminterp.io import atomic_path
-from lminterp.metrics import alpha_scaling
+from lminterp.results import ResultFiles, read_scores
 from lminterp.runtime import job_setup
-from lminterp.summaries import ResultFiles
+from lminterp.scaling import alpha_scaling_or_span
 
 job_setup(snakemake.log[0], torch_needed=False)
 attributes = snakemake.params.attributes
@@ -15,7 +15,7 @@ files = ResultFiles(scores=list(snakemake.input.raw) + list(snakemake.input.anch
 
 
 def mean_score(spec, attribute):
-    return pd.read_csv(files.scores(spec))[attribute].mean()
+    return read_scores(files, spec)[attribute].mean()
 
 
 rows = []
@@ -23,15 +23,15 @@ for attribute in attributes:
     curve = [mean_score(S.make(f"{method}-raw", attributes, (attribute, r)), attribute) for r in raw_strengths]
     target0 = mean_score(S.make("interp", attributes, (attribute, 0)), attribute)
     target1 = mean_score(S.make("interp", attributes, (attribute, 1)), attribute)
-    try:
-        fit = alpha_scaling(raw_strengths, curve, target0, target1)
-    except ValueError as e:
-        raise ValueError(f"{method} alpha scaling for {attribute}: {e}. The anchors' scores were {target0:.3f} "
-                         f"(alpha 0) and {target1:.3f} (alpha 1); if they barely differ the anchors are undertrained "
-                         "(config lora.*), otherwise widen config key baselines.raw_strengths.") from None
+    fit, fallback = alpha_scaling_or_span(raw_strengths, curve, target0, target1)
+    if fallback:
+        print(f"WARNING {method} cannot be scaled for {attribute}: {fallback}. The anchors' scores were "
+              f"{target0:.3f} (alpha 0) and {target1:.3f} (alpha 1); scaled alpha 0 and 1 are the sweep's ends "
+              f"{fit.raw_at_0:g} and {fit.raw_at_1:g} (widen baselines.raw_strengths, or train stronger anchors "
+              "with lora.*, if that is not what you want).", flush=True)
     rows.append({"attribute": attribute, "raw_at_0": fit.raw_at_0, "raw_at_1": fit.raw_at_1,
                  "target_0": target0, "target_1": target1,
-                 "clipped_0": fit.clipped_0, "clipped_1": fit.clipped_1,
+                 "clipped_0": fit.clipped_0, "clipped_1": fit.clipped_1, "fallback": fallback or "",
                  **{f"score_at_raw_{r:g}": s for r, s in zip(raw_strengths, curve)}})
     print(f"{attribute}: raw {fit.raw_at_0:.3f} -> scaled 0, raw {fit.raw_at_1:.3f} -> scaled 1", flush=True)
 with atomic_path(snakemake.output[0]) as tmp:

@@ -45,15 +45,15 @@ def prepare(work: Path) -> None:
     work.mkdir(parents=True, exist_ok=True)
     for name in ("Snakefile", "config.yaml"):
         shutil.copy(ROOT / name, work / name)
-    for name in ("rules", "scripts", "envs"):
+    for name in ("rules", "scripts", "envs", "lminterp"):
         if (work / name).exists():
             shutil.rmtree(work / name)
-        shutil.copytree(ROOT / name, work / name)
+        shutil.copytree(ROOT / name, work / name, ignore=shutil.ignore_patterns("__pycache__"))
 
 
-def run(work: Path, targets, cores: int, configfile: str | None) -> tuple[float, dict[str, list[float]]]:
-    """Build `targets` in `work`; return the wall time and the job seconds per rule of this run."""
-    cmd = [sys.executable, "-m", "snakemake", "--cores", str(cores), "--directory", str(work), *targets]
+def run(work: Path, targets, cores: int, configfile: str | None, extra=()) -> tuple[float, dict[str, list[float]]]:
+    """Build `targets` in `work` (Snakemake options `extra`); return the wall time and the job seconds per rule."""
+    cmd = [sys.executable, "-m", "snakemake", "--cores", str(cores), "--directory", str(work), *extra, *targets]
     if configfile:
         cmd += ["--configfile", str(Path(configfile).resolve())]
     started = time.time()
@@ -113,6 +113,13 @@ def main() -> int:
         wall, per_rule = run(work, targets, args.cores, args.configfile)
         after = ("from clean" if fresh else "beyond what the directory held") if i == 0 else "after the above"
         report(targets, wall, per_rule, args.cores, work, after, goal)
+    if not args.configfile and (ROOT / "paper" / "checksums.sha256").exists():   # the default world: reproduced?
+        sys.path.insert(0, str(ROOT / "scripts"))
+        from verify_checksums import read_sums, verify
+
+        same, differ, missing = verify(read_sums(ROOT / "paper" / "checksums.sha256"), work)
+        print(f"published checksums (paper/checksums.sha256): {len(same)} reproduced, {len(differ)} differ"
+              + (f" ({', '.join(differ)})" if differ else "") + f", {len(missing)} not built")
     if not args.keep:
         shutil.rmtree(work, ignore_errors=True)
     return 0

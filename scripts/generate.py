@@ -1,5 +1,6 @@
 """One sweep: load the base model and its adapter bank once, generate every spec the sweep owns
-(batched together), write one generation set per spec."""
+(batched together), write one generation set per spec. The batch size is a speed setting: it is read from the
+config, not from the rule's params, so that changing it reruns nothing."""
 import json
 
 from lminterp.generation import GenerationStats, SamplingConfig, generate
@@ -7,19 +8,20 @@ from lminterp.io import read_jsonl, write_jsonl
 from lminterp.recipes import load_sweep
 from lminterp.runtime import job_setup
 
-job_setup(snakemake.log[0], threads=snakemake.threads, seed=snakemake.params.seed)
+job_setup(snakemake.log[0], threads=snakemake.threads)
 p = snakemake.params
-gen = p.generation
+gen = p.sampling
 model, tokenizer, recipes = load_sweep(
-    snakemake.input.base, p.adapters, p.specs, attributes=p.attributes,
-    dexperts_top_p=p.baselines["dexperts"]["base_top_p"], scaling_csv=snakemake.input.get("scaling"))
+    snakemake.input.base, p.adapters, p.specs, system_prompts=p.recipe.get("system_prompts"),
+    dexperts_top_p=p.recipe.get("dexperts_top_p"), scaling_csv=snakemake.input.get("scaling"))
 tokenizer.padding_side = "left"
 prompts = [r["prompt"] for r in sorted(read_jsonl(snakemake.input.prompts), key=lambda r: r["prompt_id"])]
 sampling = SamplingConfig(max_new_tokens=gen["max_new_tokens"], temperature=gen["temperature"],
-                          top_p=gen["top_p"], batch_rows=gen["batch_rows"])
+                          top_p=gen["top_p"], noise=gen["noise"],
+                          batch_rows=snakemake.config["generation"]["batch_rows"])
 stats = GenerationStats()
 out = generate(model, tokenizer, recipes, prompts, samples_per_prompt=gen["samples_per_prompt"],
-               sampling=sampling, seed=p.seed, stats=stats)
+               sampling=sampling, seed=gen["sampling_seed"], stats=stats)
 for name, path in zip(p.specs, snakemake.output):
     write_jsonl(path, out[name])
 s = stats.as_dict()

@@ -5,11 +5,11 @@ from lminterp.perplexity import perplexity
 from lminterp.recipes import load_sweep
 from lminterp.runtime import job_setup
 
-job_setup(snakemake.log[0], threads=snakemake.threads, seed=snakemake.params.seed)
+job_setup(snakemake.log[0], threads=snakemake.threads)
 p = snakemake.params
 model, tokenizer, recipes = load_sweep(
-    snakemake.input.base, p.adapters, p.specs, attributes=p.attributes,
-    dexperts_top_p=p.baselines["dexperts"]["base_top_p"], scaling_csv=snakemake.input.get("scaling"))
+    snakemake.input.base, p.adapters, p.specs, system_prompts=p.recipe.get("system_prompts"),
+    scaling_csv=snakemake.input.get("scaling"))  # no DExperts base nucleus: see lminterp.perplexity
 text = open(snakemake.input.corpus, encoding="utf-8").read()
 results = perplexity(model, tokenizer, text, recipes, max_length=p.perplexity["max_length"],
                      stride=p.perplexity["stride"])

@@ -3,12 +3,11 @@ attribute's score (by classifier and, where known, by the oracle)."""
 import json
 from pathlib import Path
 
-import pandas as pd
 
 from lminterp import specs as S
 from lminterp.io import write_json
 from lminterp.runtime import job_setup
-from lminterp.summaries import ResultFiles
+from lminterp.results import ResultFiles, read_scores
 
 job_setup(snakemake.log[0], torch_needed=False)
 attributes = snakemake.params.attributes
@@ -21,7 +20,7 @@ for attribute, d in zip(attributes, snakemake.input.classifiers):
     out["classifiers"][attribute] = entry
 files = ResultFiles(scores=snakemake.input.anchors)
 for attribute in attributes:
-    s0, s1 = (pd.read_csv(files.scores(S.make("interp", attributes, (attribute, pole)))) for pole in (0, 1))
+    s0, s1 = (read_scores(files, S.make("interp", attributes, (attribute, pole))) for pole in (0, 1))
     entry = {"score_alpha_0": s0[attribute].mean(), "score_alpha_1": s1[attribute].mean()}
     entry["rise"] = entry["score_alpha_1"] - entry["score_alpha_0"]
     if f"oracle_{attribute}" in s0:

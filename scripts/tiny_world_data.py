@@ -1,4 +1,4 @@
-"""The tiny world's data: pretraining corpus, per-attribute LM and classifier splits, prompts, perplexity corpus."""
+"""The tiny world's data: pretraining corpus, per-attribute LM and classifier splits, perplexity corpus."""
 from lminterp.data import write_tiny_world
 from lminterp.io import write_json
 from lminterp.runtime import job_setup
@@ -14,7 +14,7 @@ spec = WorldSpec(
 summary = write_tiny_world(
     p.out_dir, seed=p.seed, spec=spec, attributes=list(p.attributes),
     n_pretrain=p.world["pretrain_texts"], n_lm_per_class=p.data["lm_texts_per_class"],
-    n_classifier_per_class=p.data["classifier_texts_per_class"], n_prompts=p.data["prompts"],
+    n_classifier_per_class=p.data["classifier_texts_per_class"], n_prompts=None,
     n_perplexity_texts=p.world["perplexity_texts"],
 )
 write_json(snakemake.output.summary, summary)

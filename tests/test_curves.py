@@ -23,8 +23,9 @@ def _scores(methods=("gt", "interp", "dexperts", "arith"), alphas=np.linspace(0,
         for i, a in enumerate(ATTRS):
             for x in alphas:
                 mean = 1.0 / (1.0 + np.exp(-4 * (x - 0.5))) + 0.02 * k * np.sin(3 * x + i)
+                half = float(0.02 + 0.03 * rng.random())
                 rows.append({"method": m, "attribute": a, "alpha": float(x), "mean": float(mean),
-                             "std": float(0.05 + 0.05 * rng.random())})
+                             "lo": float(mean) - half, "hi": float(mean) + half})
     return pd.DataFrame(rows)
 
 
@@ -71,7 +72,7 @@ def _assert_pdf(pair):
 
 # ------------------------------------------------------------------------------ plots
 def test_no_torch_import():
-    code = ("import sys, lminterp.plots, lminterp.tables, lminterp.metrics; "
+    code = ("import sys, lminterp.plots, lminterp.tables, lminterp.metrics, lminterp.diversity, lminterp.scaling, lminterp.entanglement; "
             "assert 'torch' not in sys.modules, 'torch imported'")
     subprocess.run([sys.executable, "-c", code], check=True)
 
@@ -113,7 +114,7 @@ def test_plot_bad_input(tmp_path):
     out = tmp_path / "bad.pdf"
     scores = _scores()
     with pytest.raises(ValueError, match="missing"):
-        P.plot_score_curves(scores.drop(columns="std"), ATTRS, out, methods=["interp"], x_label="a")
+        P.plot_score_curves(scores.drop(columns="lo"), ATTRS, out, methods=["interp"], x_label="a")
     with pytest.raises(ValueError, match="unknown methods"):
         P.plot_score_curves(scores, ATTRS, out, methods=["interp", "nonsense"], x_label="a")
     with pytest.raises(ValueError, match="no rows for methods"):

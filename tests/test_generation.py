@@ -14,17 +14,19 @@ from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast 
 
 from lminterp.adapters import AdapterBank, merged_state_dict  # noqa: E402
 from lminterp.generation import (  # noqa: E402
-    Component,
     GenerationStats,
-    Recipe,
     SamplingConfig,
+    generate,
+    next_token_logits,
+    sample_uniforms,
+    top_p_filter,
+)
+from lminterp.recipes import (  # noqa: E402
+    Component,
+    Recipe,
     count_forward_passes,
     dexperts_recipe,
-    generate,
     model_arithmetic_recipe,
-    next_token_logits,
-    spec_seed,
-    top_p_filter,
     weight_recipe,
 )
 from lminterp.mixing import attach_bank  # noqa: E402
@@ -236,10 +238,8 @@ def test_sampling_equals_reference_inverse_cdf(world):
     for name, recipe in recipes.items():
         assert [(r["prompt_id"], r["sample"]) for r in out[name]] == [(p, j) for p in range(3) for j in range(S)]
         for r in out[name]:
-            g = torch.Generator().manual_seed(spec_seed(seed, name, r["prompt_id"]))
-            U = torch.rand(S, steps, generator=g, dtype=torch.float64)
-            want = ref.decode(recipe, r["prompt"], steps, temperature=0.7, top_p=0.8, uniforms=U[r["sample"]],
-                              stop=STOP)
+            u = sample_uniforms(seed, r["prompt_id"], r["sample"], steps)
+            want = ref.decode(recipe, r["prompt"], steps, temperature=0.7, top_p=0.8, uniforms=u, stop=STOP)
             assert r["continuation"] == want, (name, r["prompt_id"], r["sample"])
 
 
@@ -259,6 +259,27 @@ def test_determinism_and_independence_from_other_specs(world):
     assert c != a
     # samples of one prompt differ from each other (independent noise per sample)
     assert len({r["continuation"] for r in a["interp"] if r["prompt_id"] == 2}) > 1
+
+
+def test_common_random_numbers(world):
+    """The noise is the (prompt, sample)'s, not the spec's: two identical models under different names give
+    identical samples; a slightly different model mostly agrees; the noise of sample j does not depend on how
+    many samples or steps are drawn."""
+    _, _, model, tok = world
+    interp = recipes_all()["interp"]
+    twin = Recipe(interp.components)
+    sc = SamplingConfig(max_new_tokens=12, temperature=1.0, batch_rows=64)
+    kw = dict(samples_per_prompt=2, progress=False, eos_token_ids=STOP, seed=11, sampling=sc)
+    out = generate(model, tok, {"interp": interp, "twin": twin}, PROMPTS, **kw)
+    assert [r["continuation"] for r in out["interp"]] == [r["continuation"] for r in out["twin"]]
+    (w0, v0), (w1, v1) = interp.components[0].adapter_weights
+    near = Recipe((Component(adapter_weights=((w0, v0 + 0.02), (w1, v1 - 0.02))),))
+    far = generate(model, tok, {"near": near}, PROMPTS, **kw)["near"]
+    same = sum(a["continuation"] == b["continuation"] for a, b in zip(out["interp"], far))
+    assert same >= len(far) // 2, same   # with independent noise per model almost none would agree
+    one = generate(model, tok, {"interp": interp}, PROMPTS, **{**kw, "samples_per_prompt": 1})["interp"]
+    assert [r["continuation"] for r in one] == [r["continuation"] for r in out["interp"] if r["sample"] == 0]
+    assert torch.equal(sample_uniforms(3, 1, 0, 5), sample_uniforms(3, 1, 0, 9)[:5])
 
 
 def test_pass_counting_and_stats(world):

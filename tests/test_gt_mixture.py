@@ -1,6 +1,7 @@
 """Ground-truth mixture adapters train on an alpha fraction of class-1 data, as many texts as the anchors."""
 import pytest
 
+from lminterp import registry as R
 from lminterp import specs as S
 from lminterp.data import mixture_texts
 
@@ -39,11 +40,11 @@ def test_single_attribute_groups_share_the_anchors_with_fig8():
     single = S.single_attribute_specs(cfg)
     # GT endpoints are the anchors, which fig8's alpha scaling already owns
     assert single["gt"]["humor"][0] == single["interp"]["humor"][0] == S.make("interp", order, ("humor", 0))
-    sweeps = S.sweeps(cfg)
+    sweeps = R.sweeps(cfg)
     owner = {s: k for k, ss in sweeps.items() for s in ss}
-    assert owner[single["gt"]["humor"][-1]] == "scaling-anchor-bank"
+    assert owner[single["gt"]["humor"][-1]] == "scaling-interp-anchors"
     assert owner[single["gt"]["humor"][1]] == "fig2-gt-single"
     # fig3's alpha = 0.5 model is fig2's: one file, one job
     assert owner[S.extrapolation_specs(cfg)["humor"][2]] == "fig2-interp-single"
-    ppl = {s for ss in S.perplexity_sweeps(cfg).values() for s in ss}
+    ppl = {s for ss in R.perplexity_sweeps(cfg).values() for s in ss}
     assert single["dexperts"]["sentiment"][2] in ppl and S.extrapolation_specs(cfg)["humor"][0] in ppl

@@ -7,7 +7,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from lminterp import diversity as D
+from lminterp import entanglement as E
 from lminterp import metrics as M
+from lminterp import scaling as SC
 
 
 def sigmoid(x):
@@ -21,36 +24,36 @@ def test_dist_n_by_hand():
         "p2": ["x y z w"],           # 4 words
     }
     # dist-1: p1 distinct unigrams {a, b, c} = 3 / 5; p2 {x, y, z, w} = 4 / 4
-    assert M.dist_n(samples, 1) == pytest.approx((3 / 5 + 4 / 4) / 2)
+    assert D.dist_n(samples, 1) == pytest.approx((3 / 5 + 4 / 4) / 2)
     # dist-2: p1 bigrams {(a,b), (b,a)} from sample 1, {(a,c)} from sample 2 -> 3 / 5
     #         (no bigram crosses the sample boundary); p2 {(x,y),(y,z),(z,w)} = 3 / 4
-    assert M.dist_n(samples, 2) == pytest.approx((3 / 5 + 3 / 4) / 2)
+    assert D.dist_n(samples, 2) == pytest.approx((3 / 5 + 3 / 4) / 2)
     # dist-3: p1 {(a,b,a)} = 1 / 5; p2 {(x,y,z),(y,z,w)} = 2 / 4
-    assert M.dist_n(samples, 3) == pytest.approx((1 / 5 + 2 / 4) / 2)
+    assert D.dist_n(samples, 3) == pytest.approx((1 / 5 + 2 / 4) / 2)
     # list-of-lists input gives the same, and diversity() bundles dist-1/2/3
-    assert M.dist_n(list(samples.values()), 2) == M.dist_n(samples, 2)
-    assert M.diversity(samples) == {f"dist_{n}": M.dist_n(samples, n) for n in (1, 2, 3)}
+    assert D.dist_n(list(samples.values()), 2) == D.dist_n(samples, 2)
+    assert D.diversity(samples) == {f"dist_{n}": D.dist_n(samples, n) for n in (1, 2, 3)}
 
 
 def test_dist_n_whitespace_repeats_and_empty():
     # whitespace tokenisation: tabs/newlines/multiple spaces split; repeated samples are not distinct
     samples = [["the  cat\tsat", "the cat\nsat"]]
-    assert M.dist_n(samples, 1) == pytest.approx(3 / 6)
-    assert M.dist_n(samples, 2) == pytest.approx(2 / 6)
+    assert D.dist_n(samples, 1) == pytest.approx(3 / 6)
+    assert D.dist_n(samples, 2) == pytest.approx(2 / 6)
     # a prompt with no words is skipped; all-empty -> NaN (degenerate model, not an error)
-    assert M.dist_n([["a b"], ["", "  "]], 1) == pytest.approx(1.0)
-    assert np.isnan(M.dist_n([[""]], 1))
+    assert D.dist_n([["a b"], ["", "  "]], 1) == pytest.approx(1.0)
+    assert np.isnan(D.dist_n([[""]], 1))
     with pytest.raises(ValueError):
-        M.dist_n([], 1)
+        D.dist_n([], 1)
     with pytest.raises(ValueError):
-        M.dist_n([["a"]], 0)
+        D.dist_n([["a"]], 0)
     with pytest.raises(TypeError):
-        M.dist_n({"p": "a b c"}, 1)
+        D.dist_n({"p": "a b c"}, 1)
 
 
 def test_group_samples():
     df = pd.DataFrame({"prompt_id": [2, 1, 2], "sample": [0, 0, 1], "text": ["b", "a", None]})
-    assert M.group_samples(df) == {1: ["a"], 2: ["b", ""]}
+    assert D.group_samples(df) == {1: ["a"], 2: ["b", ""]}
 
 
 # ------------------------------------------------------------------------------ score summary
@@ -77,27 +80,27 @@ def test_score_summary():
 # ------------------------------------------------------------------------------ alpha scaling
 def test_alpha_scaling_sigmoid_curve():
     raw = np.linspace(-2, 2, 9)
-    res = M.alpha_scaling(raw, sigmoid(2 * raw), sigmoid(-1), sigmoid(1))
+    res = SC.alpha_scaling(raw, sigmoid(2 * raw), sigmoid(-1), sigmoid(1))
     # exact solution raw = -0.5 / 0.5 is a grid point of linspace(-2, 2, 9)
     assert res.raw_at_0 == pytest.approx(-0.5, abs=1e-9)
     assert res.raw_at_1 == pytest.approx(0.5, abs=1e-9)
     assert not res.clipped_0 and not res.clipped_1
-    assert M.scaled_to_raw(0.0, res) == pytest.approx(-0.5)
-    assert M.scaled_to_raw(1.0, res) == pytest.approx(0.5)
-    np.testing.assert_allclose(M.scaled_to_raw([0.25, 0.5], res), [-0.25, 0.0])
-    np.testing.assert_allclose(M.raw_to_scaled(M.scaled_to_raw([0.25, 2.0], res), res), [0.25, 2.0])
+    assert SC.scaled_to_raw(0.0, res) == pytest.approx(-0.5)
+    assert SC.scaled_to_raw(1.0, res) == pytest.approx(0.5)
+    np.testing.assert_allclose(SC.scaled_to_raw([0.25, 0.5], res), [-0.25, 0.0])
+    np.testing.assert_allclose(SC.raw_to_scaled(SC.scaled_to_raw([0.25, 2.0], res), res), [0.25, 2.0])
     # off-grid targets: the true raw strengths -0.3 / 0.7 up to the error of linear interpolation
     # between the neighbouring grid points (computed here by hand)
     f = lambda r: sigmoid(2 * r)  # noqa: E731
     t0, t1 = f(-0.3), f(0.7)
-    res = M.alpha_scaling(raw, f(raw), t0, t1)
+    res = SC.alpha_scaling(raw, f(raw), t0, t1)
     assert res.raw_at_0 == pytest.approx(-0.5 + 0.5 * (t0 - f(-0.5)) / (f(0.0) - f(-0.5)))
     assert res.raw_at_1 == pytest.approx(0.5 + 0.5 * (t1 - f(0.5)) / (f(1.0) - f(0.5)))
     assert res.raw_at_0 == pytest.approx(-0.3, abs=0.05)
     assert res.raw_at_1 == pytest.approx(0.7, abs=0.05)
     # unsorted input is sorted first
     perm = np.random.default_rng(0).permutation(9)
-    res2 = M.alpha_scaling(raw[perm], f(raw)[perm], t0, t1)
+    res2 = SC.alpha_scaling(raw[perm], f(raw)[perm], t0, t1)
     assert res2 == res
 
 
@@ -106,12 +109,12 @@ def test_alpha_scaling_noisy_non_monotone_curve():
     scores = 0.5 + 0.2 * raw
     scores[5] -= 0.15                       # raw 0 -> 0.5, raw 0.5 -> 0.45: a noisy decrease
     assert np.any(np.diff(scores) < 0)
-    _, fitted = M.monotone_fit(raw, scores)
+    _, fitted = SC.monotone_fit(raw, scores)
     assert np.all(np.diff(fitted) >= 0)     # isotonic fit is non-decreasing
     # pool-adjacent-violators pools raw 0 and 0.5 into their mean 0.475 (neighbours 0.4 and 0.7)
     assert fitted[4] == pytest.approx(0.475) and fitted[5] == pytest.approx(0.475)
     np.testing.assert_allclose(np.delete(fitted, [4, 5]), np.delete(scores, [4, 5]))
-    res = M.alpha_scaling(raw, scores, target_0=0.3, target_1=0.475)
+    res = SC.alpha_scaling(raw, scores, target_0=0.3, target_1=0.475)
     assert res.raw_at_0 == pytest.approx(-1.0)          # on the rising part
     assert res.raw_at_1 == pytest.approx(0.25)          # plateau [0, 0.5] -> midpoint
     assert res.raw_at_0 < res.raw_at_1
@@ -120,30 +123,30 @@ def test_alpha_scaling_noisy_non_monotone_curve():
 def test_alpha_scaling_clipping_flags():
     raw = np.linspace(-2, 2, 9)
     scores = 0.4 + 0.05 * raw                # spans [0.3, 0.5]
-    res = M.alpha_scaling(raw, scores, target_0=0.1, target_1=0.45)
+    res = SC.alpha_scaling(raw, scores, target_0=0.1, target_1=0.45)
     assert res.clipped_0 and not res.clipped_1
     assert res.raw_at_0 == -2.0 and res.raw_at_1 == pytest.approx(1.0)
-    res = M.alpha_scaling(raw, scores, target_0=0.35, target_1=0.9)
+    res = SC.alpha_scaling(raw, scores, target_0=0.35, target_1=0.9)
     assert not res.clipped_0 and res.clipped_1
     assert res.raw_at_0 == pytest.approx(-1.0) and res.raw_at_1 == 2.0
     # both targets beyond the same end -> degenerate scaling
     with pytest.raises(ValueError, match="degenerate"):
-        M.alpha_scaling(raw, scores, target_0=0.8, target_1=0.9)
+        SC.alpha_scaling(raw, scores, target_0=0.8, target_1=0.9)
 
 
 def test_alpha_scaling_flat_and_bad_input():
     raw = np.linspace(-2, 2, 9)
     with pytest.raises(ValueError, match="flat"):
-        M.alpha_scaling(raw, np.full(9, 0.5), 0.4, 0.6)
+        SC.alpha_scaling(raw, np.full(9, 0.5), 0.4, 0.6)
     # strictly decreasing data becomes flat after the monotone (non-decreasing) fit
     with pytest.raises(ValueError, match="flat"):
-        M.alpha_scaling(raw, 1.0 - sigmoid(raw), 0.4, 0.6)
+        SC.alpha_scaling(raw, 1.0 - sigmoid(raw), 0.4, 0.6)
     with pytest.raises(ValueError):
-        M.alpha_scaling(raw[:3], [0.1, 0.2], 0.1, 0.2)
+        SC.alpha_scaling(raw[:3], [0.1, 0.2], 0.1, 0.2)
     with pytest.raises(ValueError):
-        M.alpha_scaling([0.0, 0.0, 1.0], [0.1, 0.2, 0.3], 0.1, 0.2)
+        SC.alpha_scaling([0.0, 0.0, 1.0], [0.1, 0.2, 0.3], 0.1, 0.2)
     with pytest.raises(ValueError):
-        M.alpha_scaling(raw, np.r_[np.nan, np.ones(8)], 0.1, 0.2)
+        SC.alpha_scaling(raw, np.r_[np.nan, np.ones(8)], 0.1, 0.2)
 
 
 # ------------------------------------------------------------------------------ entanglement
@@ -151,26 +154,26 @@ GRID = [0.0, 0.25, 0.5, 0.75, 1.0]
 
 
 def test_entanglement_auc_known_curves():
-    assert M.entanglement_auc(GRID, [0.3] * 5) == 0.0
+    assert E.entanglement_auc(GRID, [0.3] * 5) == 0.0
     rise = 0.3 + 0.4 * np.asarray(GRID)
-    assert M.entanglement_auc(GRID, rise) == pytest.approx(0.2)
+    assert E.entanglement_auc(GRID, rise) == pytest.approx(0.2)
     # absolute value: a fall by 0.4 counts the same
-    assert M.entanglement_auc(GRID, 0.7 - 0.4 * np.asarray(GRID)) == pytest.approx(0.2)
+    assert E.entanglement_auc(GRID, 0.7 - 0.4 * np.asarray(GRID)) == pytest.approx(0.2)
     # jump 0 -> 1 right after alpha_j = 0: trapezoid area 0.125 + 3 * 0.25 = 0.875; max is 1
-    assert M.entanglement_auc(GRID, [0, 1, 1, 1, 1]) == pytest.approx(0.875)
+    assert E.entanglement_auc(GRID, [0, 1, 1, 1, 1]) == pytest.approx(0.875)
     # reference is alpha_j = 0 even when the grid extends below it
-    assert M.entanglement_auc([-1.0, 0.0, 1.0], [0.0, 0.5, 0.5]) == pytest.approx(0.25)
+    assert E.entanglement_auc([-1.0, 0.0, 1.0], [0.0, 0.5, 0.5]) == pytest.approx(0.25)
 
 
 def test_entanglement_auc_rejects_bad_grid():
     with pytest.raises(ValueError, match="contain 0"):
-        M.entanglement_auc([0.25, 0.5, 0.75, 1.0], [0.1, 0.2, 0.3, 0.4])
+        E.entanglement_auc([0.25, 0.5, 0.75, 1.0], [0.1, 0.2, 0.3, 0.4])
     with pytest.raises(ValueError, match="sorted"):
-        M.entanglement_auc([0.0, 0.5, 0.25, 1.0], [0.1, 0.2, 0.3, 0.4])
+        E.entanglement_auc([0.0, 0.5, 0.25, 1.0], [0.1, 0.2, 0.3, 0.4])
     with pytest.raises(ValueError):
-        M.entanglement_auc(GRID, [0.1] * 4)
+        E.entanglement_auc(GRID, [0.1] * 4)
     with pytest.raises(ValueError):
-        M.entanglement_auc(GRID, [0.1, np.nan, 0.1, 0.1, 0.1])
+        E.entanglement_auc(GRID, [0.1, np.nan, 0.1, 0.1, 0.1])
 
 
 def _fake_curves(attrs, slope_of):
@@ -181,7 +184,7 @@ def _fake_curves(attrs, slope_of):
 def test_entanglement_matrix():
     attrs = ["sentiment", "politeness", "formality"]
     slopes = {a: k for k, a in enumerate(attrs)}
-    mat = M.entanglement_matrix(_fake_curves(attrs, lambda i, j: 0.1 * (slopes[i] + 1)), attrs)
+    mat = E.entanglement_matrix(_fake_curves(attrs, lambda i, j: 0.1 * (slopes[i] + 1)), attrs)
     assert list(mat.index) == attrs and list(mat.columns) == attrs
     assert mat.index.name == "attribute_i" and mat.columns.name == "attribute_j"
     assert np.all(np.isnan(np.diag(mat.to_numpy())))
@@ -191,10 +194,10 @@ def test_entanglement_matrix():
     curves = _fake_curves(attrs, lambda i, j: 0.2)
     del curves[("sentiment", "formality")]
     with pytest.raises(KeyError):
-        M.entanglement_matrix(curves, attrs)
-    mat = M.entanglement_matrix(curves, attrs, allow_missing=True)
+        E.entanglement_matrix(curves, attrs)
+    mat = E.entanglement_matrix(curves, attrs, allow_missing=True)
     assert np.isnan(mat.loc["sentiment", "formality"])
-    long = M.matrices_to_long({"interp": mat})
+    long = E.matrices_to_long({"interp": mat})
     assert list(long.columns) == ["method", "attribute_i", "attribute_j", "auc"]
     assert len(long) == 6
 
@@ -225,7 +228,10 @@ def _fake_long_df():
 
 
 def test_no_torch_import():
+    import lminterp.diversity  # noqa: F401
+    import lminterp.entanglement  # noqa: F401
     import lminterp.metrics  # noqa: F401
+    import lminterp.scaling  # noqa: F401
     import lminterp.plots  # noqa: F401
     # other tests in the same session may import torch; only check when nobody has yet
     if "torch" in sys.modules:
@@ -272,3 +278,15 @@ def test_method_style():
     assert method_label("model-arithmetic") == "Model arithmetic"
     assert method_label("gt") == "Fine-tuned (GT)"
     assert method_style("something_else").label == "something_else"
+
+
+def test_scaling_falls_back_to_the_sweep_span_when_a_baseline_cannot_control():
+    raw = np.linspace(-2, 2, 9)
+    fit, reason = SC.alpha_scaling_or_span(raw, 1.0 / (1.0 + np.exp(-2 * raw)), 0.3, 0.7)
+    assert reason is None and fit.raw_at_0 < 0 < fit.raw_at_1
+    fit, reason = SC.alpha_scaling_or_span(raw, np.linspace(0.6, 0.5, 9), 0.3, 0.7)   # falls: no control
+    assert "flat" in reason and (fit.raw_at_0, fit.raw_at_1) == (-2.0, 2.0) and fit.clipped_0 and fit.clipped_1
+    fit, reason = SC.alpha_scaling_or_span(raw, np.linspace(0.1, 0.2, 9), 0.8, 0.9)    # both above the curve
+    assert "degenerate" in reason and (fit.raw_at_0, fit.raw_at_1) == (-2.0, 2.0)
+    with pytest.raises(ValueError):
+        SC.alpha_scaling_or_span(raw, np.r_[np.nan, np.ones(8)], 0.1, 0.2)            # bad input still fails

@@ -15,7 +15,7 @@ from tokenizers import Tokenizer, decoders, models, pre_tokenizers, processors  
 from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast  # noqa: E402
 
 from lminterp.adapters import AdapterBank, merged_state_dict  # noqa: E402
-from lminterp.generation import (  # noqa: E402
+from lminterp.recipes import (  # noqa: E402
     Component,
     Recipe,
     dexperts_recipe,
@@ -135,8 +135,12 @@ class BruteForce:
 
 
 def check(got: dict, ref: tuple):
-    nll_sum, count, _, n_windows = ref
+    nll_sum, count, window_losses, n_windows = ref
     assert got["n_scored_tokens"] == count
+    # per window (what the figures bootstrap over): the reference's mean loss of every window that scores tokens
+    assert sum(got["window_tokens"]) == count and len(got["window_nll"]) == n_windows
+    ours = [nll / k for nll, k in zip(got["window_nll"], got["window_tokens"]) if k]
+    assert ours == pytest.approx(window_losses, rel=1e-4, abs=1e-5)
     assert got["n_windows"] == n_windows
     assert math.isclose(got["nll_sum"], nll_sum, rel_tol=1e-5)
     want = math.exp(nll_sum / count)

@@ -1,5 +1,6 @@
 import pytest
 
+from lminterp import registry as R
 from lminterp import specs as S
 
 ORDER = ["sentiment", "politeness", "formality", "simplicity", "humor"]
@@ -66,21 +67,37 @@ def test_entanglement_specs_share_models():
     assert len(flat) == 20 * 5 - 10      # (i=1, j=1) is the same model as (j=1, i=1)
     fig16 = {s for g in S.entanglement_specs("interp", ORDER, [0, 0.25, 0.5, 0.75, 1], 0.5, 0.0).values() for s in g}
     assert len(flat | fig16) == 10 * 16  # per unordered pair: the 5x5 grid less its 3x3 interior
-    every = S.all_specs(cfg)
+    every = R.all_specs(cfg)
     assert len(every) == len(set(every))
-    sweeps = S.sweeps(cfg)
+    sweeps = R.sweeps(cfg)
     owned = [s for ss in sweeps.values() for s in ss]
     assert sorted(owned, key=S.spec_name) == every  # each spec owned by exactly one sweep
-    assert set(sweeps) >= {"scaling-anchor-bank", "fig8-interp-pair", "scaling-arith-raw-single",
+    assert set(sweeps) >= {"scaling-interp-anchors", "fig8-interp-pair", "scaling-arith-raw-single",
                            "fig8-dexperts-pair", "fig16-arith-pair"}
-    # the anchors alone and DExperts' raw sweep share one job (same adapter bank); nothing else is merged
-    assert {s.method for s in sweeps["scaling-anchor-bank"]} == {"interp", "dexperts-raw"}
-    assert len(sweeps["scaling-anchor-bank"]) == 2 * len(ORDER) + 3 * len(ORDER)
-    assert all(len({s.method for s in ss}) == 1 for k, ss in sweeps.items() if k != "scaling-anchor-bank")
+    assert len(sweeps["scaling-interp-anchors"]) == 2 * len(ORDER)
+    assert all(len({s.method for s in ss}) == 1 for ss in sweeps.values())  # one method per sweep
     # fig8 owns all of its models; fig16 owns only the ones fig8 does not need
     fig8_owned = {s for k, ss in sweeps.items() if k.startswith("fig8-") for s in ss}
     assert fig8_owned == {s for m in ("interp", "dexperts", "arith")
                           for g in S.entanglement_specs(m, ORDER, [0, 0.25, 0.5, 0.75, 1], 0.5, 1.0).values() for s in g}
     assert len(sweeps["fig16-interp-pair"]) == 10 * 16 - 90
-    fine = S.sweeps({**cfg, "generation": {"sweep_by": "attributes"}})
+    fine = R.sweeps({**cfg, "generation": {"sweep_by": "attributes"}})
     assert "fig8-interp-pair-sentiment-humor" in fine and len(fine) > len(sweeps)
+
+
+@pytest.mark.parametrize("n", [3, 6, 10, 12])
+def test_simplex_lattice_names_are_exact(n):
+    points = S.simplex_lattice(n)
+    assert len(points) == (n + 1) * (n + 2) // 2 and len(set(points)) == len(points)
+    assert all(sum(p) == n and min(p) >= 0 for p in points)            # sums to 1 exactly (integer numerators)
+    assert {(n, 0, 0), (0, n, 0), (0, 0, n)} <= set(points)
+    triple = ["sentiment", "politeness", "humor"]
+    specs = S.simplex_specs("interp", ORDER, triple, [1.0, 0.5, 0.0], n)
+    names = [s.name for s in specs]
+    assert len(set(names)) == len(names)                               # one name per point ...
+    for spec in specs:                                                 # ... that round-trips
+        assert S.canonical(S.parse_spec(spec.name), ORDER) == spec
+    # vertices and edges are the models other figures name: the anchors and the two-attribute models
+    assert S.make("interp", ORDER, ("sentiment", 1)) in specs and S.make("interp", ORDER, ("humor", 0)) in specs
+    if n % 2 == 0:
+        assert S.make("interp", ORDER, ("sentiment", 1, 0.5), ("humor", 0, 0.5)) in specs

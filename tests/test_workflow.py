@@ -1,5 +1,7 @@
-"""Workflow tests: dry runs of the DAG, and the tiny world end to end at smoke size."""
+"""Workflow tests: dry runs of the DAG, the tiny world end to end at smoke size, and the rerun audit (what a
+change plans on a built tree)."""
 import json
+import platform
 import shutil
 import subprocess
 import sys
@@ -9,6 +11,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 SNAKEMAKE = [sys.executable, "-m", "snakemake"]
+TRAINING = ("tiny_world_data", "tokenizer", "pretrain_base", "train_anchors", "train_gt_mixtures", "train_classifier")
 
 
 def smk(workdir, *args, check=True):
@@ -20,16 +23,18 @@ def smk(workdir, *args, check=True):
 
 
 def copy_workflow(dst: Path) -> Path:
+    """A self-contained copy: the Snakefile runs (and hashes) the library next to it, so edits to the copy's
+    `lminterp/` are what its jobs would run."""
     for name in ("Snakefile", "config.yaml"):
         shutil.copy(ROOT / name, dst / name)
-    for name in ("rules", "scripts", "envs"):
-        shutil.copytree(ROOT / name, dst / name)
+    for name in ("rules", "scripts", "envs", "lminterp"):
+        shutil.copytree(ROOT / name, dst / name, ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copy(ROOT / "tests" / "data" / "smoke.yaml", dst / "smoke.yaml")
     return dst
 
 
 def planned_jobs(output: str) -> dict[str, int]:
-    """Parse Snakemake's 'Job stats' table of a dry run."""
+    """Parse Snakemake's 'Job stats' table of a dry run (without the aggregate rule `all`)."""
     jobs, in_table = {}, False
     for line in output.splitlines():
         if line.startswith("job ") and "count" in line:
@@ -38,7 +43,7 @@ def planned_jobs(output: str) -> dict[str, int]:
         if in_table:
             parts = line.split()
             if len(parts) == 2 and parts[1].isdigit():
-                if parts[0] != "total":
+                if parts[0] not in ("total", "all"):
                     jobs[parts[0]] = int(parts[1])
             elif parts and not set(line.strip()) <= {"-", " "}:
                 break
@@ -49,9 +54,10 @@ def test_dry_run_lists_every_stage(tmp_path):
     wf = copy_workflow(tmp_path)
     jobs = planned_jobs(smk(wf, "-n", "figures/fig8.pdf"))
     assert jobs["train_anchors"] == 5 and jobs["train_classifier"] == 5
-    for rule in ("tiny_world_data", "tokenizer", "pretrain_base", "generate_scaling_anchor_bank",
-                 "generate_fig8_interp_pair", "generate_scaling_arith_raw_single", "generate_fig8_arith_pair",
-                 "score_fig8_dexperts_pair", "alpha_scaling", "entanglement_table", "entanglement_figure"):
+    for rule in ("tiny_world_data", "tokenizer", "pretrain_base", "generate_scaling_interp_anchors",
+                 "generate_scaling_dexperts_raw_single", "generate_fig8_interp_pair",
+                 "generate_scaling_arith_raw_single", "generate_fig8_arith_pair", "score_fig8_dexperts_pair",
+                 "alpha_scaling", "figure_numbers", "plot_figure"):
         assert rule in jobs, rule
     assert jobs["alpha_scaling"] == 2
     assert not any(rule.startswith(("generate_fig16", "score_fig16")) for rule in jobs)  # fig8 makes only its own models
@@ -67,21 +73,36 @@ def test_bad_config_fails_before_any_job(tmp_path):
     assert not (wf / "results").exists()
 
 
-@pytest.mark.slow
-def test_tiny_world_end_to_end(tmp_path):
-    wf = copy_workflow(tmp_path)
+# ------------------------------------------------------------------------------------ the smoke world, built
+SINGLE = ["tables/table1.csv", "figures/fig2.pdf", "figures/fig3.pdf", "figures/fig4.pdf", "figures/fig10.pdf",
+          "figures/fig11.pdf", "results/single_attribute_checks.json"]
+
+
+@pytest.fixture(scope="module")
+def smoke_world(tmp_path_factory):
+    """The smoke world built step by step as a user would (fig8, then fig16, then the single-attribute
+    targets, i.e. everything of `all`), with what each step planned."""
+    wf = copy_workflow(tmp_path_factory.mktemp("smoke"))
+    seen = {}
     smk(wf, "figures/fig8.pdf", "results/sanity.json", "--configfile", "smoke.yaml")
+    seen["fig8 again"] = smk(wf, "figures/fig8.pdf", "-n", "--configfile", "smoke.yaml")
+    seen["fig16 after fig8"] = planned_jobs(smk(wf, "figures/fig16.pdf", "-n", "--configfile", "smoke.yaml"))
+    seen["single after fig8"] = planned_jobs(smk(wf, *SINGLE, "-n", "--configfile", "smoke.yaml"))
+    smk(wf, "all", "--configfile", "smoke.yaml")
+    seen["all again"] = smk(wf, "all", "-n", "--configfile", "smoke.yaml")
+    return wf, seen
+
+
+@pytest.mark.slow
+def test_tiny_world_end_to_end(smoke_world):
+    wf, seen = smoke_world
     assert (wf / "figures/fig8.pdf").stat().st_size > 5000
     # a second run has nothing to do
-    assert "Nothing to be done" in smk(wf, "figures/fig8.pdf", "-n", "--configfile", "smoke.yaml")
+    assert "Nothing to be done" in seen["fig8 again"] and "Nothing to be done" in seen["all again"]
     # fig16 after fig8 trains nothing and regenerates none of fig8's models: only fig16's own sweeps run
-    jobs = planned_jobs(smk(wf, "figures/fig16.pdf", "-n", "--configfile", "smoke.yaml"))
-    assert jobs and all(rule.startswith(("generate_fig16", "score_fig16", "entanglement")) for rule in jobs), jobs
-    # editing only fig8's plotting code reruns exactly its plotting job
-    script = wf / "scripts" / "plot_entanglement.py"
-    script.write_text(script.read_text() + "\n# restyled\n")
-    jobs = planned_jobs(smk(wf, "figures/fig8.pdf", "-n", "--configfile", "smoke.yaml"))
-    assert jobs == {"entanglement_figure": 1}
+    jobs = seen["fig16 after fig8"]
+    assert jobs and all(rule.startswith(("generate_fig16", "score_fig16", "figure_numbers", "plot_figure"))
+                        for rule in jobs), jobs
     # tiny-world sanity: accurate classifiers, anchors that move their attribute
     sanity = json.loads((wf / "results/sanity.json").read_text())
     for attribute, metrics in sanity["classifiers"].items():
@@ -95,22 +116,142 @@ def test_tiny_world_end_to_end(tmp_path):
 
     # Single-attribute science after fig8: no adapter fig8 trained is retrained, no generation set it
     # produced is regenerated (only the GT mixtures and the fig2/fig3 sweeps are new)
-    single = ["tables/table1.csv", "figures/fig2.pdf", "figures/fig3.pdf", "figures/fig4.pdf", "figures/fig10.pdf",
-              "figures/fig11.pdf", "results/single_attribute_checks.json"]
-    jobs = planned_jobs(smk(wf, *single, "-n", "--configfile", "smoke.yaml"))
+    jobs = seen["single after fig8"]
     assert jobs["train_gt_mixtures"] == 5
     redone = [r for r in jobs if r in ("tiny_world_data", "pretrain_base", "train_anchors", "train_classifier")
               or r.startswith(("generate_scaling", "generate_fig8", "score_scaling", "score_fig8"))]
     assert not redone, redone
-    smk(wf, *single, "--configfile", "smoke.yaml")
     t1 = pd.read_csv(wf / "tables/table1.csv", index_col=0)
     assert list(t1.index) == ["Fine-tuned (ground truth)", "DExperts", "Model arithmetic", "Weight interpolation"]
     assert t1.loc["Weight interpolation", "Average"] >= 0 and (t1["Perplexity"] > 1).all()
     assert t1[["Dist-1", "Dist-2", "Dist-3"]].stack().between(0, 1).all()
     checks = json.loads((wf / "results/single_attribute_checks.json").read_text())
     assert checks["passed"], checks  # GT scores rise with the class-1 fraction for every attribute
-    for fig in ("fig2", "fig3", "fig4", "fig10", "fig11"):
+    for fig in ("fig2", "fig3", "fig4", "fig10", "fig11", "fig16"):
         assert (wf / f"figures/{fig}.pdf").stat().st_size > 5000 and (wf / f"figures/{fig}.csv").exists()
+
+
+# ------------------------------------------------------------------------------------------- rerun audit
+def _append(relpath, text="\n# edited\n"):
+    def edit(wf):
+        path = wf / relpath
+        path.parent.mkdir(parents=True, exist_ok=True)
+        before = path.read_bytes() if path.exists() else None
+        path.write_text((before or b"").decode() + text)
+        return lambda: path.write_bytes(before) if before is not None else path.unlink()
+    return edit
+
+
+def _overlay(yaml_text):
+    def edit(wf):
+        (wf / "overlay.yaml").write_text(yaml_text)
+        return lambda: (wf / "overlay.yaml").unlink()
+    return edit
+
+
+def _generation(jobs):
+    return {r for r in jobs if r.startswith(("generate_", "score_", "perplexity_"))}
+
+
+ALL_RULES: dict = {}   # workdir -> {rule: jobs} of a forced run of `all`
+SCALED = ("fig8_dexperts", "fig8_arith", "fig16_dexperts", "fig16_arith", "fig2_dexperts", "fig2_arith")
+
+
+def _expect_plots_only(jobs, wf):
+    every = ALL_RULES[wf]   # every figure is redrawn; Table 1's labels and styles come from plots.py too
+    assert jobs == {"plot_figure": every["plot_figure"], "table": every["table"]}, jobs
+
+
+def _expect_dist_n(jobs, wf):
+    assert jobs == {"figure_numbers": 1, "plot_figure": 1, "table": 1}, jobs   # fig11 and Table 1 report dist-n
+
+
+def _expect_generation(jobs, wf):
+    assert not set(jobs) & set(TRAINING), jobs
+    generate = {r for r in ALL_RULES[wf] if r.startswith("generate_")}
+    assert generate <= set(jobs), generate - set(jobs)          # every generation sweep
+    # perplexity does not run the sampling engine: only the scaled baselines' (their scaling table is redone)
+    assert {r for r in jobs if r.startswith("perplexity_")} == {"perplexity_fig2_dexperts_single",
+                                                               "perplexity_fig2_arith_single"}, jobs
+
+
+def _expect_nothing(jobs, wf):
+    assert jobs == {}, jobs
+
+
+def _expect_raw_strengths(jobs, wf):
+    assert not set(jobs) & set(TRAINING), jobs
+    allowed = {"alpha_scaling", "figure_numbers", "plot_figure", "table"}
+    baseline_sweeps = {r for r in _generation(jobs) if r.split("_", 1)[1].startswith(("scaling_dexperts_raw",
+                                                                                       "scaling_arith_raw", *SCALED))}
+    assert set(jobs) == allowed | baseline_sweeps, jobs                   # no interpolation or GT job
+    assert {"generate_scaling_dexperts_raw_single", "generate_scaling_arith_raw_single"} <= set(jobs)
+    assert jobs["alpha_scaling"] == 2 and jobs["figure_numbers"] == 3     # fig8, fig16, fig2 (and Table 1)
+
+
+def _expect_extrapolation(jobs, wf):
+    assert "table" not in jobs and not set(jobs) & set(TRAINING), jobs
+    assert _generation(jobs) == {"generate_fig3_interp_single", "score_fig3_interp_single",
+                                 "perplexity_fig3_interp_single"}, jobs
+    assert jobs["figure_numbers"] == 4 and jobs["plot_figure"] == 4      # fig3, fig4, fig10, fig11
+
+
+# (change, expected plan): each row once failed before the mechanism it checks existed (paper/METHODS.md)
+AUDIT = {
+    "edit lminterp/plots.py": (_append("lminterp/plots.py"), _expect_plots_only),
+    "edit the dist-n code": (_append("lminterp/diversity.py"), _expect_dist_n),
+    "edit lminterp/generation.py": (_append("lminterp/generation.py"), _expect_generation),
+    "edit an unrelated module (config.py)": (_append("lminterp/config.py"), _expect_nothing),
+    "change generation.batch_rows": (_overlay("generation: {batch_rows: 64}\n"), _expect_nothing),
+    "change threads_per_job": (_overlay("threads_per_job: 2\n"), _expect_nothing),
+    "widen baselines.raw_strengths": (_overlay("baselines: {raw_strengths: [-2.0, -1.0, 0.0, 1.0, 2.0, 3.0]}\n"),
+                                      _expect_raw_strengths),
+    "add an extrapolation alpha": (
+        _overlay("single_attribute: {extrapolation_alphas: [-2.0, -1.0, 0.0, 0.5, 1.0, 2.0, 2.5, 3.0]}\n"),
+        _expect_extrapolation),
+    "edit README.md": (_append("README.md"), _expect_nothing),
+    "edit paper/METHODS.md": (_append("paper/METHODS.md"), _expect_nothing),
+}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("change", list(AUDIT))
+def test_rerun_audit(smoke_world, change):
+    """A change plans exactly the jobs whose outputs it can change (README: "What reruns when")."""
+    wf, _ = smoke_world
+    if wf not in ALL_RULES:
+        ALL_RULES[wf] = planned_jobs(smk(wf, "all", "-n", "--forceall", "--configfile", "smoke.yaml"))
+    edit, expect = AUDIT[change]
+    undo = edit(wf)
+    try:
+        overlay = ["--configfile", "smoke.yaml"] + (["overlay.yaml"] if (wf / "overlay.yaml").exists() else [])
+        jobs = planned_jobs(smk(wf, "all", "-n", *overlay))
+    finally:
+        undo()
+    expect(jobs, wf)
+    assert "Nothing to be done" in smk(wf, "all", "-n", "--configfile", "smoke.yaml")  # the undo restored it
+
+
+def _has_avx2() -> bool:
+    if platform.machine().lower() not in ("x86_64", "amd64"):
+        return False
+    try:
+        return any(line.startswith("flags") and " avx2 " in f" {line} " for line in open("/proc/cpuinfo"))
+    except OSError:
+        return False
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not _has_avx2(), reason="the published sums hold under the pinned x86 AVX2 code paths")
+def test_smoke_world_reproduces_published_checksums(smoke_world):
+    """The same numbers on every machine: the smoke world's tables and figure CSVs have the published sha256
+    (tests/data/smoke.sha256, written with scripts/verify_checksums.py --write)."""
+    sys.path.insert(0, str(ROOT / "scripts"))
+    from verify_checksums import read_sums, verify
+
+    wf, _ = smoke_world
+    same, differ, missing = verify(read_sums(ROOT / "tests" / "data" / "smoke.sha256"), wf)
+    assert not differ and not missing and same, (differ, missing)
 
 
 @pytest.mark.slow
@@ -124,8 +265,8 @@ def test_two_clean_runs_give_identical_tables(tmp_path):
         wf.mkdir()
         copy_workflow(wf)
         shutil.copy(ROOT / "tests" / "data" / "micro.yaml", wf / "micro.yaml")
-        smk(wf, "score_fig8_interp_pair", "score_scaling_anchor_bank", "score_scaling_arith_raw_single",
-            "--configfile", "micro.yaml")
+        smk(wf, "score_fig8_interp_pair", "score_scaling_interp_anchors", "score_scaling_dexperts_raw_single",
+            "score_scaling_arith_raw_single", "--configfile", "micro.yaml")
         runs.append(wf)
     compared = 0
     for pattern in ("results/scores/*.csv", "results/generations/*.jsonl",

@@ -1,0 +1,83 @@
+"""A job's per-model input files, found by spec, and the per-model numbers read back from them (no torch).
+
+Every per-model file is named by its canonical spec name (`lminterp.specs`), so the file stem is the key; the
+paths themselves come from the rule's inputs and are never rebuilt here."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+
+from lminterp.io import read_jsonl
+from lminterp.metrics import score_summary
+from lminterp.specs import Spec, anchor_name
+
+# the kinds of per-model file a figure or table can read; "adapters" are the anchors' adapter directories
+KINDS = ("scores", "generations", "perplexity", "adapters")
+
+
+class ResultFiles:
+    """The per-model files among a job's inputs, by kind (`KINDS`) and spec."""
+
+    def __init__(self, scores=(), generations=(), perplexity=(), adapters=()):
+        self._files = {kind: {Path(f).stem: Path(f) for f in paths}
+                       for kind, paths in (("scores", scores), ("generations", generations), ("perplexity", perplexity))}
+        self._files["adapters"] = {Path(d).name: Path(d) for d in adapters}   # by anchor name, e.g. humor-1
+        self.cache: dict = {}   # tables already read, by (kind, spec name)
+
+    def _get(self, kind: str, spec: Spec) -> Path:
+        try:
+            return self._files[kind][spec.name]
+        except KeyError:
+            raise KeyError(f"no {kind} file for model {spec.name} among this job's inputs") from None
+
+    def scores(self, spec: Spec) -> Path:
+        return self._get("scores", spec)
+
+    def generations(self, spec: Spec) -> Path:
+        return self._get("generations", spec)
+
+    def perplexity(self, spec: Spec) -> Path:
+        return self._get("perplexity", spec)
+
+    def adapter(self, attribute: str, pole: int) -> Path:
+        name = anchor_name(attribute, pole)
+        try:
+            return self._files["adapters"][name]
+        except KeyError:
+            raise KeyError(f"no adapter directory {name} among this job's inputs") from None
+
+
+def _cached(files: ResultFiles, kind: str, spec: Spec, read):
+    key = (kind, spec.name)
+    if key not in files.cache:
+        files.cache[key] = read(getattr(files, kind)(spec))
+    return files.cache[key]
+
+
+def read_scores(files: ResultFiles, spec: Spec) -> pd.DataFrame:
+    """The score table of a model: one row per generated sample (prompt_id, sample, n_words, empty, one column
+    per attribute; an empty continuation's scores are NaN)."""
+    return _cached(files, "scores", spec, pd.read_csv)
+
+
+def read_generations(files: ResultFiles, spec: Spec) -> pd.DataFrame:
+    """The generation set of a model: one row per sample (prompt_id, sample, prompt, continuation)."""
+    return _cached(files, "generations", spec, lambda path: pd.DataFrame(read_jsonl(path)))
+
+
+def read_perplexity(files: ResultFiles, spec: Spec) -> dict:
+    """A model's perplexity record (perplexity, nll_sum, n_scored_tokens, and per window: window_nll,
+    window_tokens)."""
+    return _cached(files, "perplexity", spec, lambda path: json.loads(path.read_text()))
+
+
+def score_stats(files: ResultFiles, spec: Spec, attribute: str) -> dict:
+    """Mean score of `attribute` over all samples, and std across prompts of the per-prompt mean."""
+    summary = score_summary(read_scores(files, spec), [attribute])
+    return {"mean": float(summary.loc[attribute, "mean"]), "std": float(summary.loc[attribute, "std"])}
+
+
+def perplexity_of(files: ResultFiles, spec: Spec) -> float:
+    return float(read_perplexity(files, spec)["perplexity"])

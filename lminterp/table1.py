@@ -1,0 +1,56 @@
+"""The numbers of Table 1 (pandas, no torch): per method, the MAE of its scores to the GT models' at the same
+(scaled) alpha, per attribute and on average, and its perplexity and dist-1/2/3 averaged over the alpha grid;
+each with a 95 % bootstrap interval (`lminterp.intervals`: prompts for scores and dist-n, resampled alike for
+every model, so that an MAE is a paired difference; windows for perplexity)."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from lminterp import specs as S
+from lminterp.curves import perplexity_replicates
+from lminterp.diversity import diversity_replicates
+from lminterp.intervals import prompt_bootstrap
+from lminterp.results import ResultFiles, read_scores
+from lminterp.tables import table1
+
+DIST_KEYS = ("dist_1", "dist_2", "dist_3")
+
+
+def _halfwidth(boot, replicates) -> float:
+    lo, hi = boot.interval(replicates)
+    return (hi - lo) / 2.0
+
+
+def table1_numbers(files: ResultFiles, cfg: dict) -> pd.DataFrame:
+    attributes = list(cfg["attributes"])
+    stats = cfg["statistics"]
+    by_method = S.single_attribute_specs(cfg)
+    specs = sorted({s for by_attr in by_method.values() for ss in by_attr.values() for s in ss}, key=S.spec_name)
+    tables = {s: read_scores(files, s) for s in specs}
+    boot = prompt_bootstrap(list(tables.values()), stats)
+    means = {m: {a: [boot.mean(tables[s][a], tables[s]["prompt_id"]) for s in ss] for a, ss in by_attr.items()}
+             for m, by_attr in by_method.items()}   # per alpha of the grid: (point, replicates)
+    mae_rows, hw = {}, {m: {} for m in by_method}
+    for m in by_method:
+        if m == "gt":
+            continue
+        mae_rows[m], reps_by_attr = {}, []
+        for a in attributes:
+            gt, me = means["gt"][a], means[m][a]
+            mae_rows[m][a] = float(np.mean([abs(g - x) for (g, _), (x, _) in zip(gt, me)]))
+            reps = np.mean([np.abs(g - x) for (_, g), (_, x) in zip(gt, me)], axis=0)
+            hw[m][a] = _halfwidth(boot, reps)
+            reps_by_attr.append(reps)
+        hw[m]["average"] = _halfwidth(boot, np.mean(reps_by_attr, axis=0))
+    ppl_boot, ppl = perplexity_replicates(files, specs, stats)
+    div_boot, div = diversity_replicates(files, specs, stats)
+    quality_rows = {}
+    for m, by_attr in by_method.items():
+        mine = [s for ss in by_attr.values() for s in ss]
+        quality_rows[m] = {"perplexity": float(np.mean([ppl[s][0] for s in mine]))}
+        hw[m]["perplexity"] = _halfwidth(ppl_boot, np.mean([ppl[s][1] for s in mine], axis=0))
+        for k in DIST_KEYS:
+            quality_rows[m][k] = float(np.mean([div[s][k][0] for s in mine]))
+            hw[m][k] = _halfwidth(div_boot, np.mean([div[s][k][1] for s in mine], axis=0))
+    return table1(mae_rows, quality_rows, attributes, halfwidths=hw)

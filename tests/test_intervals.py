@@ -1,0 +1,101 @@
+"""Bootstrap intervals on hand-made data with known answers; intervals in the tables' writers."""
+import numpy as np
+import pandas as pd
+import pytest
+
+from lminterp import tables as T
+from lminterp.entanglement import auc_replicates, entanglement_auc
+from lminterp.intervals import Bootstrap, prompt_bootstrap
+
+STATS = {"replicates": 2000, "level": 0.95, "seed": 0}
+
+
+def test_draws_are_seeded_and_whole():
+    a = Bootstrap.draw(range(30), 500, seed=1)
+    b = Bootstrap.draw(reversed(range(30)), 500, seed=1)
+    assert np.array_equal(a.weights, b.weights)             # same units (any order), same seed: same draws
+    assert not np.array_equal(a.weights, Bootstrap.draw(range(30), 500, seed=2).weights)
+    assert (a.weights.sum(axis=1) == 30).all()               # every replicate draws as many prompts as there are
+
+
+def test_interval_of_a_mean_matches_the_normal_approximation():
+    rng = np.random.default_rng(0)
+    prompts = np.repeat(np.arange(400), 3)                   # 400 prompts x 3 samples
+    values = rng.normal(0.3, 0.2, size=prompts.size)
+    boot = Bootstrap.draw(prompts, 4000, seed=3)
+    mean, reps = boot.mean(values, prompts)
+    assert mean == pytest.approx(values.mean())
+    per_prompt = pd.Series(values).groupby(prompts).mean()
+    half = 1.96 * per_prompt.std(ddof=1) / np.sqrt(400)
+    lo, hi = boot.interval(reps)
+    assert lo == pytest.approx(mean - half, abs=0.15 * half) and hi == pytest.approx(mean + half, abs=0.15 * half)
+
+
+def test_no_spread_between_prompts_gives_a_point():
+    prompts = np.repeat(np.arange(10), 2)
+    values = np.tile([0.2, 0.8], 10)                        # every prompt's mean is 0.5
+    boot = Bootstrap.draw(prompts, 200, seed=0)
+    mean, reps = boot.mean(values, prompts)
+    assert mean == 0.5 and boot.interval(reps) == pytest.approx((0.5, 0.5))
+
+
+def test_paired_resampling_cancels_what_two_models_share():
+    """Two models whose per-prompt scores differ by a constant: each mean is uncertain, their difference is not
+    (common random numbers + the same prompt draws)."""
+    rng = np.random.default_rng(1)
+    prompts = np.arange(50)
+    a = rng.uniform(0, 1, 50)
+    b = a + 0.1
+    boot = Bootstrap.draw(prompts, 1000, seed=0)
+    (ma, ra), (mb, rb) = boot.mean(a, prompts), boot.mean(b, prompts)
+    lo, hi = boot.interval(ra)
+    assert hi - lo > 0.1
+    assert boot.interval(rb - ra) == pytest.approx((0.1, 0.1))
+    # resampled independently, the difference would be as uncertain as the means
+    other = Bootstrap.draw(prompts, 1000, seed=9)
+    _, rb_independent = other.mean(b, prompts)
+    lo_i, hi_i = boot.interval(rb_independent - ra)
+    assert hi_i - lo_i > 0.1
+
+
+def test_missing_values_are_left_out():
+    prompts = np.array([0, 0, 1, 1])
+    boot = Bootstrap.draw(prompts, 100, seed=0)
+    mean, reps = boot.mean([0.2, np.nan, 0.4, 0.6], prompts)
+    assert mean == pytest.approx(0.4)                       # (0.2 + 0.4 + 0.6) / 3
+    assert np.all((reps >= 0.2 - 1e-12) & (reps <= 0.5 + 1e-12))
+    with pytest.raises(ValueError, match="unit"):
+        boot.mean([0.1], [7])
+
+
+def test_ratio_bootstrap_of_perplexity_windows():
+    nll, tokens = np.array([10.0, 20.0, 30.0]), np.array([10, 10, 10])
+    boot = Bootstrap.draw(range(3), 500, seed=0)
+    point, reps = boot.ratio(nll, tokens, np.arange(3))
+    assert point == pytest.approx(2.0)
+    lo, hi = boot.interval(reps)
+    assert 1.0 <= lo < 2.0 < hi <= 3.0
+
+
+def test_prompt_bootstrap_needs_the_same_prompts():
+    t1 = pd.DataFrame({"prompt_id": [0, 1, 2]})
+    boot = prompt_bootstrap([t1, t1.copy()], STATS)
+    assert list(boot.units) == [0, 1, 2] and boot.weights.shape == (2000, 3)
+    with pytest.raises(ValueError, match="different prompts"):
+        prompt_bootstrap([t1, pd.DataFrame({"prompt_id": [0, 1]})], STATS)
+
+
+def test_auc_replicates_equal_the_auc_of_each_replicate():
+    alphas = [0.0, 0.25, 0.5, 0.75, 1.0]
+    rows = np.random.default_rng(0).uniform(size=(7, 5))
+    assert auc_replicates(alphas, rows) == pytest.approx([entanglement_auc(alphas, r) for r in rows])
+
+
+def test_tables_print_value_plus_minus_halfwidth(tmp_path):
+    df = pd.DataFrame({"A": [0.1234, 0.5], "B": [1.0, np.nan]}, index=pd.Index(["x", "y"], name="Method"))
+    df.attrs[T.HALFWIDTH_ATTR] = pd.DataFrame({"A": [0.01, np.nan], "B": [0.2, np.nan]}, index=df.index)
+    T.write_table(df, tmp_path / "t.csv", tmp_path / "t.md", tmp_path / "t.tex")
+    md, tex, csv = ((tmp_path / f"t.{e}").read_text() for e in ("md", "tex", "csv"))
+    assert "| x | 0.123 ± 0.010 | 1.000 ± 0.200 |" in md and "| y | 0.500 | - |" in md
+    assert r"0.123 $\pm$ 0.010" in tex
+    assert csv.splitlines()[0] == "Method,A,A ±,B,B ±"

@@ -134,6 +134,13 @@ def test_figure_and_table_code_never_imports_torch():
     subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)
 
 
+def test_readme_publishes_the_checksum_file_s_table1():
+    """The README's published Table 1 sum is the one `./repro verify` checks (paper/checksums.sha256)."""
+    sums = (ROOT / "paper" / "checksums.sha256").read_text().splitlines()
+    table1 = next(line for line in sums if line.endswith("tables/table1.csv"))
+    assert table1 in (ROOT / "README.md").read_text()
+
+
 if __name__ == "__main__":
     full = load_config(ROOT / "config.yaml")
     SNAPSHOT.write_text(json.dumps({s.name: sid for s, sid in sorted(R.owners(full).items(),

@@ -120,7 +120,7 @@ def mds_table(files, cfg: dict) -> pd.DataFrame:
     inner = C @ total @ C.T
     sq = np.diag(inner)[:, None] + np.diag(inner)[None, :] - 2.0 * inner
     dist = np.sqrt(np.clip(sq, 0.0, None))
-    xy = MDS(n_components=2, dissimilarity="precomputed", random_state=cfg["weight_space"]["mds_seed"],
-             n_init=4, normalized_stress="auto").fit_transform(dist)
+    xy = MDS(n_components=2, metric="precomputed", metric_mds=True, init="random", n_init=4,
+             random_state=cfg["weight_space"]["mds_seed"], normalized_stress="auto").fit_transform(dist)
     return pd.DataFrame([{"attribute": a, "alpha": alpha, "x": float(x), "y": float(y)}
                          for (a, alpha), (x, y) in zip(points, xy)])

@@ -210,8 +210,8 @@ def family(spec: Spec) -> str:
 
 
 def sweep_id(spec: Spec, group: str, by: str = "family") -> str:
-    """The sweep (generation job) that owns a spec: its owning target group, method and family, and with
-    ``by="attributes"`` its attribute set."""
+    """The sweep (generation job) that owns a spec: its owning claimant (`lminterp.registry`), method and family,
+    and with ``by="attributes"`` its attribute set."""
     sid = f"{group}-{spec.method}-{family(spec)}"
     if by == "attributes" and spec.terms:
         sid += "-" + "-".join(spec.attributes)

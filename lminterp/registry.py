@@ -137,11 +137,6 @@ def narrow_config(cfg: dict, target: Target) -> dict:
     return out
 
 
-def target_modules(target: Target) -> tuple[str, ...]:
-    """The library modules a target's jobs import by name (for their code hash)."""
-    return tuple(dict.fromkeys(p.partition(":")[0] for p in (target.numbers, target.plot) if p))
-
-
 # ------------------------------------------------------------------------------------------- ownership
 def claims(cfg: dict) -> list[tuple[str, dict[str, list[S.Spec]]]]:
     """Claimants of models in ownership order: the baselines' alpha scaling (scores of the anchors and the raw

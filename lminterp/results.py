@@ -10,7 +10,6 @@ from pathlib import Path
 import pandas as pd
 
 from lminterp.io import read_jsonl
-from lminterp.metrics import score_summary
 from lminterp.specs import Spec, anchor_name
 
 # the kinds of per-model file a figure or table can read; "adapters" are the anchors' adapter directories
@@ -71,13 +70,3 @@ def read_perplexity(files: ResultFiles, spec: Spec) -> dict:
     """A model's perplexity record (perplexity, nll_sum, n_scored_tokens, and per window: window_nll,
     window_tokens)."""
     return _cached(files, "perplexity", spec, lambda path: json.loads(path.read_text()))
-
-
-def score_stats(files: ResultFiles, spec: Spec, attribute: str) -> dict:
-    """Mean score of `attribute` over all samples, and std across prompts of the per-prompt mean."""
-    summary = score_summary(read_scores(files, spec), [attribute])
-    return {"mean": float(summary.loc[attribute, "mean"]), "std": float(summary.loc[attribute, "std"])}
-
-
-def perplexity_of(files: ResultFiles, spec: Spec) -> float:
-    return float(read_perplexity(files, spec)["perplexity"])

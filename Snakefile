@@ -37,8 +37,9 @@ include: "rules/figures.smk"
 
 rule all:
     input:
-        expand("figures/{fig}.pdf", fig=R.FIGURES),
-        expand("tables/{table}.csv", table=R.TABLES),
+        expand("figures/{fig}.pdf", fig=[t.name for t in R.active(config, "figure")]),
+        expand("tables/{table}.csv", table=[t.name for t in R.active(config, "table")]),
         f"{RESULTS}/sanity.json",
         f"{RESULTS}/single_attribute_checks.json",
+        [f"{RESULTS}/multi_attribute_checks.json"] if R.checked(config) else [],
     default_target: True

@@ -136,6 +136,13 @@ def _check_semantics(cfg: dict) -> None:
         _fail("single_attribute.stable_region", f"must be [lo, hi] with lo <= 0 and hi >= 1 (got {[lo, hi]})")
     if cfg["perplexity"]["stride"] > cfg["perplexity"]["max_length"]:
         _fail("perplexity.stride", "must not exceed perplexity.max_length (tokens between windows would never be scored)")
+    multi = cfg["multi_attribute"]
+    for key in ("alphas", "lambdas"):
+        g = multi[key]
+        if sorted(g) != g or len(set(g)) != len(g):
+            _fail(f"multi_attribute.{key}", f"must be strictly increasing (got {g})")
+    if 1 not in multi["alphas"]:
+        _fail("multi_attribute.alphas", f"must contain 1: the check of claim 4 reads the grid at alpha_i = 1 (got {multi['alphas']})")
     raw = cfg["baselines"]["raw_strengths"]
     if sorted(raw) != raw or len(set(raw)) != len(raw):
         _fail("baselines.raw_strengths", f"must be strictly increasing (got {raw})")

@@ -133,23 +133,15 @@ def _long_to_matrix(long_df: pd.DataFrame, method: str, attributes: Sequence[str
     return out
 
 
-def _annotate(ax: plt.Axes, values: np.ndarray, cmap, norm, halfwidths: np.ndarray | None = None) -> None:
-    n = values.shape[0]
-    for r in range(n):
-        for c in range(n):
-            if r == c:
-                continue
-            v = values[r, c]
-            if not np.isfinite(v):
-                ax.text(c, r, "n/a", ha="center", va="center", fontsize=8, color="#555555")
-                continue
-            red, green, blue, _ = cmap(norm(v))
-            dark = 0.299 * red + 0.587 * green + 0.114 * blue < 0.5
-            text = f"{v:.2f}"
-            if halfwidths is not None and np.isfinite(halfwidths[r, c]):
-                text += f"\n±{halfwidths[r, c]:.2f}"
-            ax.text(c, r, text, ha="center", va="center", fontsize=9 if halfwidths is None else 8,
-                    color="white" if dark else "black")
+def _cell_labels(values: np.ndarray, halfwidths: np.ndarray | None) -> np.ndarray:
+    """Annotation of each cell: the value (2 decimals) and, with intervals, "± half-width" under it."""
+    out = np.full(values.shape, "", dtype=object)
+    for idx, v in np.ndenumerate(values):
+        if np.isfinite(v):
+            out[idx] = f"{v:.2f}"
+            if halfwidths is not None and np.isfinite(halfwidths[idx]):
+                out[idx] += f"\n±{halfwidths[idx]:.2f}"
+    return out
 
 
 def plot_entanglement_heatmaps(long_df: pd.DataFrame, attributes: Sequence[str], methods: Sequence[str],
@@ -183,28 +175,30 @@ def plot_entanglement_heatmaps(long_df: pd.DataFrame, attributes: Sequence[str],
     labels = [attribute_label(a) for a in attrs]
     n = len(attrs)
 
+    import seaborn as sns
+
     with style():
-        # masked cells (diagonal, missing values) in light grey so that they never read as AUC = 0
-        cm = plt.get_cmap(cmap).with_extremes(bad="#EBEBEB")
-        norm = matplotlib.colors.Normalize(vmin=0.0, vmax=vmax)
         panel = max(3.0, 0.8 * n)  # inches per method: 4 for five attributes -> 13 x 4.8 for Fig. 8
         fig, axes = plt.subplots(1, len(methods), figsize=(panel * len(methods) + 1.0, panel + 0.8),
                                  squeeze=False, layout="constrained")
-        axes = axes[0]
-        im = None
+        axes = list(axes[0])
         for k, (ax, method, mat, hw) in enumerate(zip(axes, methods, mats, halfwidths)):
-            im = ax.imshow(np.ma.masked_invalid(mat), cmap=cm, norm=norm, aspect="auto")
-            _annotate(ax, mat, cm, norm, hw)
+            # masked cells (diagonal, missing values) show the light grey background, never a colour read as AUC 0
+            ax.set_facecolor("#EBEBEB")
+            sns.heatmap(mat, ax=ax, mask=~np.isfinite(mat), vmin=0.0, vmax=vmax, cmap=cmap, cbar=False,
+                        annot=_cell_labels(mat, hw), fmt="", annot_kws={"fontsize": 9 if hw is None else 8},
+                        linewidths=0.5, linecolor="white", square=False)
+            for r, c in zip(*np.where(~np.isfinite(mat))):
+                if r != c:
+                    ax.text(c + 0.5, r + 0.5, "n/a", ha="center", va="center", fontsize=8, color="#555555")
             ax.set_title(method_label(method))
-            ax.set_xticks(range(n), labels, rotation=40, ha="right", rotation_mode="anchor")
-            ax.set_yticks(range(n), labels if k == 0 else [""] * n)
+            ax.set_xticks(np.arange(n) + 0.5, labels, rotation=40, ha="right", rotation_mode="anchor")
+            ax.set_yticks(np.arange(n) + 0.5, labels if k == 0 else [""] * n, rotation=0)
             ax.set_xlabel(r"attribute $j$ (varied $\alpha_j$)")
-            if k == 0:
-                ax.set_ylabel(r"attribute $i$ (fixed $\alpha_i$)")
+            ax.set_ylabel(r"attribute $i$ (fixed $\alpha_i$)" if k == 0 else "")
             ax.tick_params(length=0)
-            for side in ("top", "right", "bottom", "left"):
-                ax.spines[side].set_visible(False)
-        cbar = fig.colorbar(im, ax=list(axes), shrink=0.85, pad=0.02)
+        mappable = plt.cm.ScalarMappable(norm=matplotlib.colors.Normalize(vmin=0.0, vmax=vmax), cmap=cmap)
+        cbar = fig.colorbar(mappable, ax=axes, shrink=0.85, pad=0.02)
         cbar.set_label("Entanglement AUC")
         if title:
             fig.suptitle(title)
@@ -722,4 +716,39 @@ def weight_mds_figure(table: pd.DataFrame, out_pdf: str | os.PathLike, cfg: Mapp
         step = cfg["weight_space"]["mds_alpha_step"]
         ax.set_title(f"Weight space, 2-D MDS: anchors and interpolations (alpha step {step:g})")
         ax.legend(fontsize=8, frameon=False, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+        save_pdf(fig, out_pdf)
+
+
+# --------------------------------------------------------------------------------------------
+# Five-attribute grids (figs. 5 and 15)
+# --------------------------------------------------------------------------------------------
+def grid_figure(table: pd.DataFrame, out_pdf: str | os.PathLike, cfg: Mapping, other_alpha: float) -> None:
+    """fig5 (other alpha_j = 0), fig15 (1): per attribute i a heat map of score_i over alpha_i (columns) x
+    lambda_i (rows, largest on top), one colour scale for all panels, each cell annotated."""
+    import seaborn as sns
+
+    attributes = list(cfg["attributes"])
+    norm = matplotlib.colors.Normalize(vmin=float(table["mean"].min()), vmax=float(table["mean"].max()))
+    with style():
+        n_alpha = table["alpha"].nunique()
+        n_lam = table["lambda"].nunique()
+        w, h = 0.48 * n_alpha + 0.8, 0.36 * n_lam + 1.2
+        fig, axes = plt.subplots(1, len(attributes), figsize=(w * len(attributes) + 1.2, h), squeeze=False,
+                                 layout="constrained")
+        axes = list(axes[0])
+        for k, (ax, attribute) in enumerate(zip(axes, attributes)):
+            t = table[table["attribute"] == attribute]
+            mat = t.pivot(index="lambda", columns="alpha", values="mean").sort_index(ascending=False)
+            sns.heatmap(mat, ax=ax, vmin=norm.vmin, vmax=norm.vmax, cmap="viridis", cbar=False, annot=True, fmt=".2f",
+                        annot_kws={"fontsize": 6}, linewidths=0.4, linecolor="white",
+                        xticklabels=[f"{x:g}" for x in mat.columns], yticklabels=[f"{x:g}" for x in mat.index])
+            ax.set_title(f"{attribute_label(attribute)} score", fontsize=10)
+            ax.set_xlabel(r"$\alpha_i$")
+            ax.set_ylabel(r"$\lambda_i$" if k == 0 else "")
+            ax.tick_params(length=0, labelsize=7)
+            ax.tick_params(axis="y", rotation=0)
+        cbar = fig.colorbar(plt.cm.ScalarMappable(norm=norm, cmap="viridis"), ax=axes, shrink=0.85, pad=0.02)
+        cbar.set_label("score$_i$ (P(class 1))")
+        fig.suptitle(rf"Interpolating all attributes: score$_i$ over $\alpha_i$ x $\lambda_i$, other "
+                     rf"$\alpha_j$ = {other_alpha:g}, $\lambda_j = (1 - \lambda_i)/{len(attributes) - 1}$")
         save_pdf(fig, out_pdf)

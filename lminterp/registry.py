@@ -42,12 +42,25 @@ class Target:
     plot: str | None = None                     # "module:function" drawing the figure from the table
     options: Mapping = field(default_factory=dict)   # parameters of a figure family (models, numbers and plot take them)
     caption: str = ""                           # one line: what the target shows
+    check: str | None = None                    # "module:function" -> a dict of verdicts (results/multi_attribute_checks.json)
+    group: str = ""                             # the claimant name its models are owned under (default: its name);
+                                                # targets of one group share sweeps (the simplex figures)
+    attributes: tuple[str, ...] = ()            # attributes it needs in the config (paper's triples); without them
+                                                # the target is not part of this configuration's workflow
 
     def __post_init__(self):
         if self.kind not in ("figure", "table"):
             raise ValueError(f"target {self.name}: kind must be 'figure' or 'table', got {self.kind!r}")
         if (self.kind == "figure") != (self.plot is not None):
             raise ValueError(f"target {self.name}: a figure needs a plot function, a table none")
+
+    @property
+    def owner_group(self) -> str:
+        return self.group or self.name
+
+    def available(self, cfg: dict) -> bool:
+        """Whether the configuration has every attribute the target needs."""
+        return all(a in cfg["attributes"] for a in self.attributes)
 
     def needs(self, cfg: dict) -> dict[str, list[S.Spec]]:
         got = self.models(cfg, **self.options)
@@ -101,6 +114,7 @@ TARGETS: tuple[Target, ...] = (
            plot="lminterp.plots:diversity_figure", caption="Diversity (dist-1/2/3) vs alpha"),
     Target("fig32", "figure", lambda cfg: {"adapters": S.anchor_specs(list(cfg["attributes"]))},
            "lminterp.weight_space:cosine_table", (), plot="lminterp.plots:weight_cosine_figure",
+           check="lminterp.weight_space:cosine_check",
            caption="Cosine similarity of the anchors' LoRA updates, averaged over layers and modules"),
     Target("fig33", "figure", lambda cfg: {"adapters": S.anchor_specs(list(cfg["attributes"]))},
            "lminterp.weight_space:distance_table", (), plot="lminterp.plots:weight_distance_figure",
@@ -109,11 +123,68 @@ TARGETS: tuple[Target, ...] = (
            "lminterp.weight_space:mds_table", ("weight_space",), plot="lminterp.plots:weight_mds_figure",
            caption="2-D MDS of the anchors and single-attribute interpolations in weight space"),
 )
+
+def _grid(other_alpha: float) -> dict:
+    return dict(models=lambda cfg, other_alpha: {"scores": [s for ss in S.multi_attribute_specs(cfg, other_alpha).values()
+                                                            for s in ss]},
+                numbers="lminterp.multi_attribute:grid_scores", config=("multi_attribute",),
+                plot="lminterp.plots:grid_figure", check="lminterp.multi_attribute:grid_check",
+                options={"other_alpha": other_alpha})
+
+
+def _simplex(name: str, attributes: tuple[str, ...], alpha: float) -> Target:
+    return Target(name, "figure", lambda cfg, attributes, alpha: {"scores": S.triple_simplex_specs(cfg, attributes, alpha)},
+                  "lminterp.multi_attribute:simplex_scores", ("simplex",), plot="lminterp.ternary:simplex_score_figure",
+                  options={"attributes": attributes, "alpha": alpha}, check="lminterp.multi_attribute:simplex_check",
+                  group="simplex", attributes=attributes,
+                  caption=f"Scores over the lambda simplex of {', '.join(attributes)}, all alpha = {alpha:g}")
+
+
+def _simplex_perplexity(name: str, attributes: tuple[str, ...]) -> Target:
+    alphas = (0.0, 0.5, 1.0)
+    return Target(name, "figure",
+                  lambda cfg, attributes, alphas: {"perplexity": [s for a in alphas
+                                                                  for s in S.triple_simplex_specs(cfg, attributes, a)]},
+                  "lminterp.multi_attribute:simplex_perplexity", ("simplex",),
+                  plot="lminterp.ternary:simplex_perplexity_figure", options={"attributes": attributes, "alphas": alphas},
+                  check="lminterp.multi_attribute:simplex_perplexity_check", group="simplex", attributes=attributes,
+                  caption=f"Perplexity over the lambda simplex of {', '.join(attributes)}, alpha in 0, 0.5, 1")
+
+
+# the paper's four triples (FIGURES.md), in its figure order
+SPH = ("sentiment", "politeness", "humor")
+SPF = ("sentiment", "politeness", "formality")
+SPS = ("sentiment", "politeness", "simplicity")
+HFS = ("humor", "formality", "simplicity")
+
+TARGETS += (
+    Target("fig5", "figure", **_grid(0.0),
+           caption="Five-attribute interpolation: score_i over alpha_i x lambda_i, other alpha_j = 0"),
+    Target("fig15", "figure", **_grid(1.0),
+           caption="Five-attribute interpolation: score_i over alpha_i x lambda_i, other alpha_j = 1"),
+    _simplex("fig6", SPS, 1.0), _simplex("fig7", HFS, 1.0),
+    _simplex("fig17", SPH, 0.0), _simplex("fig18", SPH, 0.5), _simplex("fig19", SPH, 1.0),
+    _simplex("fig20", SPF, 0.0), _simplex("fig21", SPF, 0.5), _simplex("fig22", SPF, 1.0),
+    _simplex("fig23", SPS, 0.0), _simplex("fig24", SPS, 0.5),
+    _simplex("fig25", HFS, 0.0), _simplex("fig26", HFS, 0.5),
+    _simplex_perplexity("fig27", SPH), _simplex_perplexity("fig28", SPF),
+    _simplex_perplexity("fig29", SPS), _simplex_perplexity("fig30", HFS),
+)
 BY_NAME: dict[str, Target] = {t.name: t for t in TARGETS}
 if len(BY_NAME) != len(TARGETS):
     raise RuntimeError("registry: two targets share a name")
 FIGURES = tuple(t.name for t in TARGETS if t.kind == "figure")
 TABLES = tuple(t.name for t in TARGETS if t.kind == "table")
+
+
+def active(cfg: dict, kind: str | None = None) -> list[Target]:
+    """The targets of this configuration's workflow (those whose attributes it has), optionally of one kind."""
+    return [t for t in TARGETS if t.available(cfg) and (kind is None or t.kind == kind)]
+
+
+def checked(cfg: dict) -> list[Target]:
+    """The active targets that declare a check (`results/multi_attribute_checks.json`)."""
+    return [t for t in active(cfg) if t.check]
 
 
 def resolve(path: str) -> Callable:
@@ -137,12 +208,30 @@ def narrow_config(cfg: dict, target: Target) -> dict:
     return out
 
 
+def run_checks(files, cfg: dict, checks: list[tuple[str, str, dict]]) -> dict:
+    """``{target: verdicts}`` of each ``(target, "module:function", options)``, the function called as
+    ``function(files, cfg, **options)`` on the job's files and the checks' narrow config."""
+    return {name: resolve(fn)(files, cfg, **options) for name, fn, options in checks}
+
+
+def checks_config(cfg: dict) -> dict:
+    """The narrow config of every checked target together (the checks job's params)."""
+    out: dict = {}
+    for t in checked(cfg):
+        for key, value in narrow_config(cfg, t).items():
+            if isinstance(value, dict):
+                out.setdefault(key, {}).update(value)
+            else:
+                out[key] = value
+    return out
+
+
 # ------------------------------------------------------------------------------------------- ownership
 def claims(cfg: dict) -> list[tuple[str, dict[str, list[S.Spec]]]]:
     """Claimants of models in ownership order: the baselines' alpha scaling (scores of the anchors and the raw
     sweeps), then every target in registry order."""
     out = [("scaling", {"scores": S.scaling_specs(cfg)})]
-    out += [(t.name, t.needs(cfg)) for t in TARGETS]
+    out += [(t.owner_group, t.needs(cfg)) for t in active(cfg)]
     return out
 
 

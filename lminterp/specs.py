@@ -280,3 +280,31 @@ def extrapolation_specs(cfg: dict) -> dict[str, list[Spec]]:
     attributes = list(cfg["attributes"])
     grid = cfg["single_attribute"]["extrapolation_alphas"]
     return {a: [make("interp", attributes, (a, x)) for x in grid] for a in attributes}
+
+
+def multi_attribute_specs(cfg: dict, other_alpha: float) -> dict[str, list[Spec]]:
+    """fig5 (other_alpha = 0) and fig15 (1): per attribute i, weight interpolation over the grid
+    `multi_attribute.alphas` x `multi_attribute.lambdas`, every other attribute j at alpha_j = other_alpha and
+    lambda_j = (1 - lambda_i) / (n - 1). At lambda_i = 1 the model is the single-attribute one (fig2, fig3)."""
+    attributes = list(cfg["attributes"])
+    if len(attributes) < 2:
+        raise ValueError("the multi-attribute grid (fig5, fig15) needs at least two attributes")
+    grid = cfg["multi_attribute"]
+    rest = len(attributes) - 1
+    out = {}
+    for a in attributes:
+        out[a] = [make("interp", attributes, (a, x, lam),
+                       *((b, other_alpha, (1.0 - lam) / rest) for b in attributes if b != a))
+                  for lam in grid["lambdas"] for x in grid["alphas"]]
+    return out
+
+
+def triple_simplex_specs(cfg: dict, attributes, alpha: float) -> list[Spec]:
+    """fig6, 7, 17-30: weight interpolation over the lambda simplex of three attributes, all at the same alpha,
+    `simplex.divisions` divisions (lattice order of :func:`simplex_lattice`)."""
+    attributes = list(attributes)
+    order = list(cfg["attributes"])
+    missing = [a for a in attributes if a not in order]
+    if missing:
+        raise ValueError(f"simplex of {attributes}: attributes {missing} are not in the config's attributes")
+    return simplex_specs("interp", order, attributes, [alpha] * len(attributes), cfg["simplex"]["divisions"])

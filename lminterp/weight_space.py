@@ -124,3 +124,20 @@ def mds_table(files, cfg: dict) -> pd.DataFrame:
              random_state=cfg["weight_space"]["mds_seed"], normalized_stress="auto").fit_transform(dist)
     return pd.DataFrame([{"attribute": a, "alpha": alpha, "x": float(x), "y": float(y)}
                          for (a, alpha), (x, y) in zip(points, xy)])
+
+
+def cosine_check(files, cfg: dict, threshold: float = 0.1) -> dict:
+    """Claim 6 (anchors of different attributes nearly orthogonal): the mean |cosine| (fig32's numbers) over pairs
+    of anchors of different attributes, and for contrast over the two poles of one attribute. Passed when the
+    between-attribute mean is at most `threshold`."""
+    anchors = load_anchors(_anchor_dirs(files, cfg))
+    _, gram = gram_per_module(anchors)
+    cos = np.abs(cosine_matrix(gram))
+    owner = [a for a in cfg["attributes"] for _ in (0, 1)]        # load_anchors keeps (attribute, pole) order
+    between = [cos[i, j] for i in range(len(owner)) for j in range(len(owner)) if owner[i] != owner[j]]
+    within = [cos[i, i + 1] for i in range(0, len(owner), 2)]
+    mean_between = float(np.mean(between))
+    return {"threshold": threshold, "mean_abs_cosine_between_attributes": round(mean_between, 6),
+            "max_abs_cosine_between_attributes": round(float(np.max(between)), 6),
+            "mean_abs_cosine_between_poles": round(float(np.mean(within)), 6),
+            "passed": bool(mean_between <= threshold)}

@@ -155,7 +155,22 @@ def anchor_spec_dir(spec):
     return anchor_dir(term.attribute, int(term.alpha))
 
 
+_PATH = {"scores": score_path, "generations": gen_path, "perplexity": ppl_path, "adapters": anchor_spec_dir}
+
+
 def target_inputs(wildcards):
     """The per-model files a figure or table reads, by kind (scores, generations, perplexity, adapters)."""
-    path = {"scores": score_path, "generations": gen_path, "perplexity": ppl_path, "adapters": anchor_spec_dir}
-    return {kind: sorted({path[kind](s) for s in specs}) for kind, specs in target(wildcards).needs(config).items()}
+    t = target(wildcards)
+    if not t.available(config):
+        raise WorkflowError(f"{t.name} needs the attributes {', '.join(t.attributes)}; the config has "
+                            f"{', '.join(ATTRIBUTES)}: add the missing ones under `attributes` or ask for another target")
+    return {kind: sorted({_PATH[kind](s) for s in specs}) for kind, specs in t.needs(config).items()}
+
+
+def check_inputs(wildcards):
+    """The per-model files every checked target reads (`results/multi_attribute_checks.json`)."""
+    out = {}
+    for t in R.checked(config):
+        for kind, specs in t.needs(config).items():
+            out.setdefault(kind, set()).update(_PATH[kind](s) for s in specs)
+    return {kind: sorted(paths) for kind, paths in out.items()}

@@ -60,3 +60,24 @@ rule single_attribute_checks:
         "../envs/plot.yaml"
     script:
         "../scripts/single_attribute_checks.py"
+
+
+# The checks declared beside the multi-attribute and weight-space figures (registry: Target.check), one file:
+# the verdicts a claim table reads (claims 4, 6, 7), each with its interval.
+rule multi_attribute_checks:
+    input:
+        unpack(check_inputs),
+    output:
+        f"{RESULTS}/multi_attribute_checks.json",
+    params:
+        checks=[(t.name, t.check, dict(t.options)) for t in R.checked(config)],
+        cfg=R.checks_config(config),
+        code=code("figure_checks.py", *(t.check for t in R.checked(config))),
+    resources:
+        **res("light"),
+    log:
+        "logs/evaluate/multi_attribute_checks.log",
+    conda:
+        "../envs/plot.yaml"
+    script:
+        "../scripts/figure_checks.py"

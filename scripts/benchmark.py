@@ -6,8 +6,9 @@
 Copies the workflow into a fresh directory (so no result is reused), runs Snakemake there, then sums the
 `benchmark:` files of the jobs of that run per rule. The default target is figures/fig8.pdf.
 
---suite measures both goals in one go: fig8 from a clean directory (goal 2.5 min on 2 cores), then, in the
-same directory, Table 1 with figures 2, 3, 4, 10, 11 and their checks (goal: 2 more minutes).
+--suite measures the three goals in one go: fig8 from a clean directory (goal 2.5 min on 2 cores), then, in the
+same directory, Table 1 with figures 2, 3, 4, 10, 11 and their checks (goal: 2 more minutes), then the
+multi-attribute and weight-space figures 5, 6, 7, 15, 17-33 and their checks (goal: 3 more minutes).
 With --keep DIR an earlier run's results in DIR are reused, so a call measures what its targets cost beyond
 what is already there; only jobs run now are counted. Not a test: timings on shared machines are noisy."""
 from __future__ import annotations
@@ -27,8 +28,11 @@ FIG8 = ("figures/fig8.pdf",)
 SINGLE_ATTRIBUTE = ("tables/table1.csv", "figures/fig2.pdf", "figures/fig3.pdf", "figures/fig4.pdf",
                     "figures/fig10.pdf", "figures/fig11.pdf", "{results}/single_attribute_checks.json",
                     "{results}/sanity.json")
-# goal in seconds for a set of targets (fig8: from clean; the single-attribute set: after fig8)
-GOALS = {frozenset(FIG8): 150.0, frozenset(SINGLE_ATTRIBUTE): 120.0}
+MULTI_ATTRIBUTE = tuple(f"figures/fig{k}.pdf" for k in (5, 15, 6, 7, *range(17, 34))) + (
+    "{results}/multi_attribute_checks.json",)
+# goal in seconds for a set of targets (fig8: from clean; the single-attribute set: after fig8; the
+# multi-attribute and weight-space set: after both)
+GOALS = {frozenset(FIG8): 150.0, frozenset(SINGLE_ATTRIBUTE): 120.0, frozenset(MULTI_ATTRIBUTE): 180.0}
 
 
 def results_dir(configfile: str | None) -> str:
@@ -95,7 +99,7 @@ def report(targets, wall: float, per_rule: dict[str, list[float]], cores: int, w
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("targets", nargs="*")
-    ap.add_argument("--suite", action="store_true", help="fig8 from clean, then the single-attribute targets")
+    ap.add_argument("--suite", action="store_true", help="fig8 from clean, then the single-attribute, then the multi-attribute targets")
     ap.add_argument("--configfile", default=None)
     ap.add_argument("--cores", type=int, default=2)
     ap.add_argument("--keep", default=None, help="run in this directory and keep it")
@@ -103,7 +107,7 @@ def main() -> int:
     if args.suite and args.targets:
         ap.error("--suite runs its own targets; give either --suite or targets")
     results = results_dir(args.configfile)
-    stages = [FIG8, SINGLE_ATTRIBUTE] if args.suite else [tuple(args.targets) or FIG8]
+    stages = [FIG8, SINGLE_ATTRIBUTE, MULTI_ATTRIBUTE] if args.suite else [tuple(args.targets) or FIG8]
     work = Path(args.keep or tempfile.mkdtemp(prefix="lminterp-bench-"))
     fresh = not (work / results).exists()
     prepare(work)

@@ -227,8 +227,10 @@ def test_batching_and_spec_set_do_not_change_results(world):
     a = perplexity(model, tok, TEXT, recipes, max_length=16, stride=5, batch_windows=1, progress=False)
     b = perplexity(model, tok, TEXT, recipes, max_length=16, stride=5, batch_windows=64, progress=False)
     c = perplexity(model, tok, TEXT, {"arith": recipes["arith"]}, max_length=16, stride=5, progress=False)
+    d = perplexity(model, tok, TEXT, recipes, max_length=16, stride=5, batch_windows=64, max_rows=5, progress=False)
     for name in recipes:
         assert a[name]["nll_sum"] == pytest.approx(b[name]["nll_sum"], rel=1e-6)
+        assert d[name]["nll_sum"] == pytest.approx(b[name]["nll_sum"], rel=1e-6)   # 1 window x 4 rows a batch
     assert c["arith"]["nll_sum"] == pytest.approx(a["arith"]["nll_sum"], rel=1e-6)
 
 

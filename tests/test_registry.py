@@ -58,6 +58,8 @@ def test_targets_resolve_and_declare_existing_config(cfg):
         assert callable(R.resolve(t.numbers))
         if t.plot:
             assert callable(R.resolve(t.plot))
+        if t.check:
+            assert callable(R.resolve(t.check))
         narrow = R.narrow_config(cfg, t)
         assert narrow["attributes"] == list(cfg["attributes"])
         for key in t.config:
@@ -65,6 +67,29 @@ def test_targets_resolve_and_declare_existing_config(cfg):
             for part in key.split("."):
                 node = node[part]
         assert set(t.needs(cfg)) <= set(KINDS)
+
+
+def test_a_config_without_an_attribute_leaves_out_the_simplices_that_need_it(cfg):
+    """A researcher's config with four attributes: the simplices of humor are not part of its workflow (and
+    building the rest does not fail); every other target still is."""
+    four = {**cfg, "attributes": {a: v for a, v in cfg["attributes"].items() if a != "humor"}}
+    names = {t.name for t in R.active(four)}
+    assert {"fig6", "fig20", "fig28", "fig29", "fig5", "fig8"} <= names
+    assert not names & {"fig7", "fig17", "fig18", "fig19", "fig25", "fig26", "fig27", "fig30"}
+    assert all("humor" not in s.name for s in R.all_specs(four))
+    assert {t.name for t in R.checked(four)} == {"fig5", "fig15", "fig6", "fig20", "fig21", "fig22", "fig23",
+                                                "fig24", "fig28", "fig29", "fig32"}
+
+
+def test_simplex_figures_share_their_sweeps(cfg):
+    """The twelve simplex figures and fig27-30 own their models as one group: a pair sweep and a triple sweep
+    (vertices and the alpha = 1 edge midpoints belong to the anchors, fig3 and fig8)."""
+    sweeps = R.sweeps(cfg)
+    simplex = {sid for sid in sweeps if sid.startswith("simplex-")}
+    assert simplex == {"simplex-interp-pair", "simplex-interp-triple"}
+    n = cfg["simplex"]["divisions"]
+    assert len(sweeps["simplex-interp-triple"]) == 4 * 3 * (n - 1) * (n - 2) // 2   # 4 triples x 3 alphas x interior
+    assert set(R.perplexity_sweeps(cfg)["simplex-interp-triple"]) == set(sweeps["simplex-interp-triple"])
 
 
 def test_narrow_config_holds_only_declared_keys(cfg):

@@ -60,7 +60,8 @@ def test_bad_specs_fail(bad):
 def test_entanglement_specs_share_models():
     cfg = {"attributes": {a: {} for a in ORDER}, "entanglement": {"alphas": [0, 0.25, 0.5, 0.75, 1], "lambda": 0.5},
            "baselines": {"raw_strengths": [-1, 0, 1]},
-           "single_attribute": {"alphas": [0, 0.5, 1], "extrapolation_alphas": [-1, 0, 1, 2]}}
+           "single_attribute": {"alphas": [0, 0.5, 1], "extrapolation_alphas": [-1, 0, 1, 2]},
+           "multi_attribute": {"alphas": [0, 1], "lambdas": [0.5, 1]}, "simplex": {"divisions": 2}}
     fig8 = S.entanglement_specs("interp", ORDER, [0, 0.25, 0.5, 0.75, 1], 0.5, 1.0)
     assert len(fig8) == 20
     flat = {s for g in fig8.values() for s in g}
@@ -101,3 +102,29 @@ def test_simplex_lattice_names_are_exact(n):
     assert S.make("interp", ORDER, ("sentiment", 1)) in specs and S.make("interp", ORDER, ("humor", 0)) in specs
     if n % 2 == 0:
         assert S.make("interp", ORDER, ("sentiment", 1, 0.5), ("humor", 0, 0.5)) in specs
+
+
+@pytest.mark.parametrize("other_alpha", [0.0, 1.0])
+def test_multi_attribute_grid(other_alpha):
+    cfg = {"attributes": {a: {} for a in ORDER},
+           "multi_attribute": {"alphas": [0.0, 0.5, 1.0], "lambdas": [0.2, 0.6, 1.0]}}
+    grid = S.multi_attribute_specs(cfg, other_alpha)
+    assert list(grid) == ORDER and all(len(ss) == 3 * 3 for ss in grid.values())
+    for a, specs in grid.items():
+        for spec in specs:
+            lam = {t.attribute: t.lam for t in spec.terms}
+            assert sum(lam.values()) == pytest.approx(1.0, abs=1e-5)
+            others = [t for t in spec.terms if t.attribute != a]
+            assert all(t.alpha == other_alpha for t in others)
+            assert len({t.lam for t in others}) <= 1                   # every other attribute: (1 - lambda_i) / 4
+        # lambda_i = 1 is the single-attribute model other figures use; 0.2 weighs all five alike
+        assert S.make("interp", ORDER, (a, 0.5)) in specs
+    uniform = S.make("interp", ORDER, *((b, other_alpha, 0.2) for b in ORDER))
+    assert all(uniform in ss for ss in grid.values())                   # one model, shared by all five panels
+
+
+def test_triple_simplex_specs_refuse_unknown_attributes():
+    cfg = {"attributes": {a: {} for a in ORDER}, "simplex": {"divisions": 3}}
+    assert len(S.triple_simplex_specs(cfg, ("humor", "formality", "simplicity"), 1.0)) == 10
+    with pytest.raises(ValueError, match="not in the config"):
+        S.triple_simplex_specs(cfg, ("humor", "formality", "irony"), 1.0)

@@ -116,3 +116,21 @@ def test_numpy_reader_matches_the_torch_reader_on_peft_files(tmp_path):
         assert s == ts == 2.0
         assert np.array_equal(A, tA.double().numpy()) and np.array_equal(B, tB.double().numpy())
     assert torch.is_tensor(tA)
+
+
+def test_cosine_check_reads_orthogonal_and_aligned_attributes(tmp_path):
+    """Claim 6's number: mean |cosine| between anchors of different attributes. Independent random updates in a
+    large space are nearly orthogonal (passes); anchors that all share one update are not (fails)."""
+    cfg = {"attributes": ["humor", "formality", "sentiment"]}
+    rng = np.random.default_rng(3)
+    big = {m: (rng.normal(size=(4, 400)), rng.normal(size=(400, 4)), 4.0) for m in MODULES[:1]}
+    dirs_ortho, dirs_same = [], []
+    for a in cfg["attributes"]:
+        for pole in (0, 1):
+            own = {m: (rng.normal(size=(4, 400)), rng.normal(size=(400, 4)), 4.0) for m in MODULES[:1]}
+            dirs_ortho.append(_save(tmp_path / "ortho" / f"{a}-{pole}", own))
+            dirs_same.append(_save(tmp_path / "same" / f"{a}-{pole}", big))
+    got = W.cosine_check(ResultFiles(adapters=dirs_ortho), cfg)
+    assert got["passed"] and got["mean_abs_cosine_between_attributes"] < 0.05
+    same = W.cosine_check(ResultFiles(adapters=dirs_same), cfg)
+    assert not same["passed"] and same["mean_abs_cosine_between_attributes"] == pytest.approx(1.0)

@@ -63,6 +63,36 @@ def test_dry_run_lists_every_stage(tmp_path):
     assert not any(rule.startswith(("generate_fig16", "score_fig16")) for rule in jobs)  # fig8 makes only its own models
 
 
+def test_no_model_is_generated_twice(tmp_path):
+    """The plan of `all` (default config) writes one generation set per distinct model some target reads, each
+    by one job, and one perplexity file per model some target measures: figures share models instead of
+    regenerating them."""
+    sys.path.insert(0, str(ROOT))
+    import yaml
+
+    from lminterp import registry as R
+    from lminterp import specs as S
+    from lminterp.config import validate_config
+
+    wf = copy_workflow(tmp_path)
+    cfg = validate_config(yaml.safe_load((ROOT / "config.yaml").read_text()))
+    needs = {kind: set() for kind in ("scores", "generations", "perplexity")}
+    for t in R.active(cfg):
+        for kind, specs in t.needs(cfg).items():
+            needs.setdefault(kind, set()).update(s.name for s in specs)
+    rows = [line.split("\t") for line in smk(wf, "--summary", "all").splitlines() if line.startswith("results/")]
+    planned = {}
+    for row in rows:
+        planned.setdefault(row[0], []).append(row[2])
+    assert all(len(jobs) == 1 for jobs in planned.values())
+    generated = [Path(f).stem for f in planned if f.startswith("results/generations/")]
+    measured = {Path(f).stem for f in planned if f.startswith("results/perplexity/")}
+    # the alpha scaling reads the raw sweeps and the anchors besides what the targets read
+    assert set(generated) == needs["scores"] | needs["generations"] | {s.name for s in S.scaling_specs(cfg)}
+    assert len(generated) == len(set(generated)) > 1000
+    assert measured == needs["perplexity"]
+
+
 def test_bad_config_fails_before_any_job(tmp_path):
     wf = copy_workflow(tmp_path)
     (wf / "bad.yaml").write_text("lora:\n  r: 0\n")
@@ -130,6 +160,15 @@ def test_tiny_world_end_to_end(smoke_world):
     for fig in ("fig2", "fig3", "fig4", "fig10", "fig11", "fig16"):
         assert (wf / f"figures/{fig}.pdf").stat().st_size > 5000 and (wf / f"figures/{fig}.csv").exists()
 
+    # Multi-attribute and weight-space figures, and their checks
+    for fig in ("fig5", "fig15", "fig6", "fig7", "fig17", "fig26", "fig27", "fig30", "fig31", "fig32", "fig33"):
+        assert (wf / f"figures/{fig}.pdf").stat().st_size > 5000 and (wf / f"figures/{fig}.csv").exists()
+    fig6 = pd.read_csv(wf / "figures/fig6.csv")
+    assert len(fig6) == 3 * 10 and "interp_sentiment-a1-l0.333333_politeness-a1-l0.333333_simplicity-a1-l0.333333" \
+        in set(fig6["model"])                                           # the centre of the n = 3 lattice
+    checks = json.loads((wf / "results/multi_attribute_checks.json").read_text())
+    assert set(checks) == {"fig5", "fig15", "fig6", "fig7", *(f"fig{k}" for k in range(17, 31)), "fig32"}
+
 
 # ------------------------------------------------------------------------------------------- rerun audit
 def _append(relpath, text="\n# edited\n"):
@@ -175,6 +214,10 @@ def _expect_generation(jobs, wf):
                                                                "perplexity_fig2_arith_single"}, jobs
 
 
+def _expect_ternary(jobs, wf):
+    assert jobs == {"plot_figure": 16}, jobs      # fig6, 7, 17-26 and fig27-30 are redrawn, nothing else
+
+
 def _expect_nothing(jobs, wf):
     assert jobs == {}, jobs
 
@@ -200,6 +243,7 @@ def _expect_extrapolation(jobs, wf):
 AUDIT = {
     "edit lminterp/plots.py": (_append("lminterp/plots.py"), _expect_plots_only),
     "edit the dist-n code": (_append("lminterp/diversity.py"), _expect_dist_n),
+    "edit the ternary plots": (_append("lminterp/ternary.py"), _expect_ternary),
     "edit lminterp/generation.py": (_append("lminterp/generation.py"), _expect_generation),
     "edit an unrelated module (config.py)": (_append("lminterp/config.py"), _expect_nothing),
     "change generation.batch_rows": (_overlay("generation: {batch_rows: 64}\n"), _expect_nothing),

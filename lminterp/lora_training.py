@@ -233,7 +233,10 @@ def _train_one(
 
     metrics: dict = {"n_texts": len(texts), "n_trainable_params": int(n_trainable), "r": int(r),
                      "lora_alpha": lora_alpha, "dropout": float(dropout), "target_modules": target_modules,
-                     "seed": int(seed), "learning_rate": learning_rate, "batch_size": batch_size}
+                     "seed": int(seed), "learning_rate": learning_rate, "batch_size": batch_size,
+                     "max_length": int(max_length),
+                     "quantization": "4bit" if getattr(peft_model.get_base_model(), "is_loaded_in_4bit", False)
+                     else "none"}
     if eval_seqs:
         with autocast():
             metrics["eval_loss_initial"] = evaluate_lm_loss(peft_model, eval_seqs, pad_id, device=dev)

@@ -2,8 +2,9 @@
 
 Each :class:`Target` declares
 - the models it needs and which of their files it reads (``models(cfg) -> {kind: [Spec]}``, kinds from
-  :data:`lminterp.results.KINDS`: scores, generations, perplexity, and adapters (anchor specs: their adapter
-  directories, for the weight-space figures));
+  :data:`lminterp.results.KINDS`: scores, generations, perplexity, adapters (anchor specs: their adapter
+  directories, for the weight-space figures and table2), and files (other result files by their path relative to
+  the results directory: data splits for table3, the inference-cost measurements for table4));
 - the function that computes its numbers from those files (``numbers``, ``"module:function"``, pandas, no torch;
   called as ``function(files, cfg, **options)`` and returning the table written beside the figure);
 - for a figure, the function that draws it (``plot``, called as ``function(table, out_pdf, cfg, **options)``);
@@ -27,7 +28,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Mapping
 
 from lminterp import specs as S
-from lminterp.results import KINDS
+from lminterp.results import KINDS, MODEL_KINDS
 
 Models = Callable[..., dict[str, list[S.Spec]]]
 
@@ -95,8 +96,8 @@ TARGETS: tuple[Target, ...] = (
     Target("fig2", "figure", lambda cfg: {"scores": _single(cfg)}, "lminterp.curves:single_attribute_scores",
            _SINGLE_CONFIG, plot="lminterp.plots:single_attribute_figure",
            caption="Score vs alpha: GT mixtures, weight interpolation, DExperts and model arithmetic (scaled alpha)"),
-    Target("table1", "table", lambda cfg: {k: _single(cfg) for k in KINDS}, "lminterp.table1:table1_numbers",
-           _SINGLE_CONFIG,
+    Target("table1", "table", lambda cfg: {k: _single(cfg) for k in ("scores", "generations", "perplexity")},
+           "lminterp.table1:table1_numbers", _SINGLE_CONFIG,
            caption="Attribute-score MAE to the fine-tuned (GT) models at corresponding alpha, perplexity on the "
                    "perplexity corpus and dist-n diversity, averaged over the alpha grid."),
     Target("fig3", "figure", lambda cfg: {"scores": _extrapolation(cfg)}, "lminterp.curves:extrapolation_scores",
@@ -151,6 +152,12 @@ def _simplex_perplexity(name: str, attributes: tuple[str, ...]) -> Target:
                   caption=f"Perplexity over the lambda simplex of {', '.join(attributes)}, alpha in 0, 0.5, 1")
 
 
+def _splits(cfg: dict) -> dict:
+    from lminterp.setup_tables import split_files
+
+    return {"files": split_files(list(cfg["attributes"]))}
+
+
 # the paper's four triples (FIGURES.md), in its figure order
 SPH = ("sentiment", "politeness", "humor")
 SPF = ("sentiment", "politeness", "formality")
@@ -169,6 +176,19 @@ TARGETS += (
     _simplex("fig25", HFS, 0.0), _simplex("fig26", HFS, 0.5),
     _simplex_perplexity("fig27", SPH), _simplex_perplexity("fig28", SPF),
     _simplex_perplexity("fig29", SPS), _simplex_perplexity("fig30", HFS),
+    Target("table2", "table", lambda cfg: {"adapters": S.anchor_specs(list(cfg["attributes"]))},
+           "lminterp.setup_tables:hyperparameter_table", ("lora",),
+           caption="LoRA fine-tuning hyperparameters: as configured and as saved with the anchors."),
+    Target("table3", "table", _splits, "lminterp.setup_tables:split_size_table", (),
+           caption="Split sizes per attribute and class, counted from the split files: LM fine-tuning data and "
+                   "classifier train, validation and test splits."),
+    Target("table4", "table", lambda cfg: {"files": ["inference_cost.json"]},
+           "lminterp.setup_tables:inference_cost_table", (),
+           caption="Inference cost per method for N controlled attributes: anchor models, forward rows per generated "
+                   "token (counted on the model's forward) and tokens per second (measured in one run; timings vary "
+                   "between runs and machines)."),
+    Target("table5", "table", lambda cfg: {}, "lminterp.setup_tables:system_prompt_table", ("attributes",),
+           caption="System prompts conditioning model arithmetic."),
 )
 BY_NAME: dict[str, Target] = {t.name: t for t in TARGETS}
 if len(BY_NAME) != len(TARGETS):
@@ -240,8 +260,8 @@ def owners(cfg: dict) -> dict[S.Spec, str]:
     by = cfg.get("generation", {}).get("sweep_by", "family")
     owner: dict[S.Spec, str] = {}
     for group, needs in claims(cfg):
-        for specs in needs.values():
-            for s in specs:
+        for kind in MODEL_KINDS:
+            for s in needs.get(kind, ()):
                 if s not in owner:
                     owner[s] = S.sweep_id(s, group, by)
     return owner

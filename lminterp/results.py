@@ -12,17 +12,20 @@ import pandas as pd
 from lminterp.io import read_jsonl
 from lminterp.specs import Spec, anchor_name
 
-# the kinds of per-model file a figure or table can read; "adapters" are the anchors' adapter directories
-KINDS = ("scores", "generations", "perplexity", "adapters")
+# the kinds of per-model file a figure or table can read ("adapters": the anchors' adapter directories), and
+# "files": any other result file, named by its path relative to the results directory (data/lm/humor/1.jsonl)
+MODEL_KINDS = ("scores", "generations", "perplexity", "adapters")
+KINDS = MODEL_KINDS + ("files",)
 
 
 class ResultFiles:
     """The per-model files among a job's inputs, by kind (`KINDS`) and spec."""
 
-    def __init__(self, scores=(), generations=(), perplexity=(), adapters=()):
+    def __init__(self, scores=(), generations=(), perplexity=(), adapters=(), files=()):
         self._files = {kind: {Path(f).stem: Path(f) for f in paths}
                        for kind, paths in (("scores", scores), ("generations", generations), ("perplexity", perplexity))}
         self._files["adapters"] = {Path(d).name: Path(d) for d in adapters}   # by anchor name, e.g. humor-1
+        self._other = [Path(f) for f in files]
         self.cache: dict = {}   # tables already read, by (kind, spec name)
 
     def _get(self, kind: str, spec: Spec) -> Path:
@@ -39,6 +42,14 @@ class ResultFiles:
 
     def perplexity(self, spec: Spec) -> Path:
         return self._get("perplexity", spec)
+
+    def file(self, relpath: str) -> Path:
+        """A result file by its path relative to the results directory, e.g. ``"data/lm/humor/1.jsonl"``."""
+        want = Path(relpath).parts
+        found = [p for p in self._other if p.parts[-len(want):] == want]
+        if len(found) != 1:
+            raise KeyError(f"{'no' if not found else 'more than one'} file {relpath} among this job's inputs")
+        return found[0]
 
     def adapter(self, attribute: str, pole: int) -> Path:
         name = anchor_name(attribute, pole)

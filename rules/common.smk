@@ -4,6 +4,7 @@ import os
 import platform
 from pathlib import Path
 
+from lminterp import inference_cost as IC
 from lminterp import registry as R
 from lminterp import specs as S
 from lminterp.code_deps import code_digest
@@ -152,10 +153,13 @@ def target(wildcards):
 
 def anchor_spec_dir(spec):
     (term,) = spec.terms
+    if spec.method != "interp" or term.alpha not in (0.0, 1.0):
+        raise WorkflowError(f"{spec.name} is not an anchor: only anchors have adapter directories")
     return anchor_dir(term.attribute, int(term.alpha))
 
 
-_PATH = {"scores": score_path, "generations": gen_path, "perplexity": ppl_path, "adapters": anchor_spec_dir}
+_PATH = {"scores": score_path, "generations": gen_path, "perplexity": ppl_path, "adapters": anchor_spec_dir,
+         "files": lambda relpath: f"{RESULTS}/{relpath}"}
 
 
 def target_inputs(wildcards):

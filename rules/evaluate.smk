@@ -81,3 +81,37 @@ rule multi_attribute_checks:
         "../envs/plot.yaml"
     script:
         "../scripts/figure_checks.py"
+
+
+# Table 4's measurements: each method alone on the generation code path, N = 1 and 2 attributes (counted forward
+# rows per generated token, tokens/s). Timings vary between runs; nothing else reads them.
+_COST = {spec: key for key, spec in IC.cost_specs(ATTRIBUTES).items()}
+
+
+rule inference_cost:
+    input:
+        base=BASE_MODEL,
+        tokenizer=TOKENIZER,
+        prompts=PROMPTS,
+        **sweep_adapters(list(_COST)),
+    output:
+        f"{RESULTS}/inference_cost.json",
+    params:
+        specs=[(s.name, IC.TABLE_METHOD[m], n) for s, (m, n) in _COST.items()],
+        adapters=sweep_adapters(list(_COST)),
+        system_prompts=recipe_settings(list(_COST), for_generation=True).get("system_prompts"),
+        dexperts_top_p=config["baselines"]["dexperts"]["base_top_p"],
+        sampling=SAMPLING,
+        timing=config["inference_cost"],
+        code=code("inference_cost.py"),
+    threads: config["threads_per_job"]
+    resources:
+        **res("generate"),
+    log:
+        "logs/evaluate/inference_cost.log",
+    benchmark:
+        "benchmarks/evaluate/inference_cost.tsv"
+    conda:
+        "../envs/torch.yaml"
+    script:
+        "../scripts/inference_cost.py"

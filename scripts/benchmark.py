@@ -117,6 +117,16 @@ def main() -> int:
         wall, per_rule = run(work, targets, args.cores, args.configfile)
         after = ("from clean" if fresh else "beyond what the directory held") if i == 0 else "after the above"
         report(targets, wall, per_rule, args.cores, work, after, goal)
+    cost = work / results / "inference_cost.json"
+    if cost.exists():   # table4's throughput, measured by its job: weight interpolation vs DExperts
+        import json
+
+        speed = {(r["method"], r["n_attributes"]): r["tokens_per_s"] for r in json.loads(cost.read_text())["models"]}
+        for n in sorted({k[1] for k in speed}):
+            ratio = speed[("interp", n)] / speed[("dexperts", n)]
+            goal = 0.8 * (2 * n + 1)
+            print(f"tokens/s weight interpolation / DExperts, N = {n}: {ratio:.2f} (goal >= 0.8 x (2N + 1) = "
+                  f"{goal:.1f}: ratio {ratio / goal:.2f})")
     if not args.configfile and (ROOT / "paper" / "checksums.sha256").exists():   # the default world: reproduced?
         sys.path.insert(0, str(ROOT / "scripts"))
         from verify_checksums import read_sums, verify

@@ -308,3 +308,25 @@ def test_recipe_validation_and_component_normalisation():
     with pytest.raises(ValueError):
         Component(top_p=0.0)
     hash(dexperts_recipe({"x": 1.0}, {"y": 1.0}, 1.0))  # frozen + hashable
+
+
+def test_inference_cost_counts_rows_on_the_forward(world):
+    """Table 4's count comes from a hook on the model's forward during a real generation: 1 row per generated token
+    for weight interpolation, 2N + 1 for DExperts and model arithmetic (N = 1, 2)."""
+    from lminterp import inference_cost as IC
+    from lminterp.recipes import recipe_for
+
+    _, _, model, tok = world
+    order = ["sentiment", "formality"]
+    specs = IC.cost_specs(order)
+    prompts = {a: {"0": NEG, "1": POS} for a in order}
+    recipes = {s.name: recipe_for(s, system_prompts=prompts) for s in specs.values()}
+    got = IC.measure(model, tok, recipes, PROMPTS, sampling=SamplingConfig(max_new_tokens=5, batch_rows=64), seed=0,
+                     sequences=6, repeats=1)
+    for (method, n), spec in specs.items():
+        want = 1 if method == "interp" else 2 * n + 1
+        assert got[spec.name]["rows_per_token_counted"] == want, (spec.name, got[spec.name])
+        assert got[spec.name]["rows_per_token_engine"] == want
+        assert got[spec.name]["tokens"] >= 10 and got[spec.name]["tokens_per_s"] > 0   # 2 samples x 5 prompts
+    assert got[specs[("arith-raw", 2)].name]["anchors"] == []
+    assert len(got[specs[("dexperts-raw", 2)].name]["anchors"]) == 4

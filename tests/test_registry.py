@@ -61,7 +61,7 @@ def test_targets_resolve_and_declare_existing_config(cfg):
         if t.check:
             assert callable(R.resolve(t.check))
         narrow = R.narrow_config(cfg, t)
-        assert narrow["attributes"] == list(cfg["attributes"])
+        assert list(narrow["attributes"]) == list(cfg["attributes"])
         for key in t.config:
             node = narrow
             for part in key.split("."):

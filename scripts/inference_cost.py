@@ -1,0 +1,25 @@
+"""Table 4's measurements: counted forward rows per generated token and tokens/s per method, N = 1 and 2
+(lminterp/inference_cost.py), on the real generation code path."""
+import json
+
+from lminterp.generation import SamplingConfig
+from lminterp.inference_cost import measure
+from lminterp.io import read_jsonl, write_json
+from lminterp.recipes import load_sweep
+from lminterp.runtime import job_setup
+
+job_setup(snakemake.log[0], threads=snakemake.threads)
+p = snakemake.params
+model, tokenizer, recipes = load_sweep(snakemake.input.base, p.adapters, [s for s, _, _ in p.specs],
+                                       system_prompts=p.system_prompts, dexperts_top_p=p.dexperts_top_p)
+tokenizer.padding_side = "left"
+prompts = [r["prompt"] for r in sorted(read_jsonl(snakemake.input.prompts), key=lambda r: r["prompt_id"])]
+gen = p.sampling
+sampling = SamplingConfig(max_new_tokens=gen["max_new_tokens"], temperature=gen["temperature"], top_p=gen["top_p"],
+                          noise=gen["noise"], batch_rows=snakemake.config["generation"]["batch_rows"])
+cost = p.timing
+got = measure(model, tokenizer, recipes, prompts, sampling=sampling, seed=gen["sampling_seed"],
+              sequences=cost["sequences"], repeats=cost["repeats"])
+records = [{"spec": s, "method": method, "n_attributes": n, **got[s]} for s, method, n in p.specs]
+write_json(snakemake.output[0], {"models": records, "threads": snakemake.threads})
+print(json.dumps(records, indent=1))

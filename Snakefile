@@ -41,5 +41,6 @@ rule all:
         expand("tables/{table}.csv", table=[t.name for t in R.active(config, "table")]),
         f"{RESULTS}/sanity.json",
         f"{RESULTS}/single_attribute_checks.json",
-        [f"{RESULTS}/multi_attribute_checks.json"] if R.checked(config) else [],
+        [f"{RESULTS}/checks.json"] if R.checked(config) else [],
+        f"{RESULTS}/claims.csv",
     default_target: True

@@ -72,15 +72,17 @@ def extrapolation_perplexity(files: ResultFiles, cfg: dict) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def gt_monotonicity(files: ResultFiles, cfg: dict, threshold: float = 0.9) -> dict:
-    """The GT models' mean score should rise with their class-1 fraction. Per attribute: the Spearman correlation
-    of score and alpha, and each step between neighbouring alphas with its bootstrap interval (paired over
-    prompts). Passed when the total rise is significantly positive (its interval above 0) and no step falls
-    significantly (every step's interval reaches 0 or above): monotone up to sampling noise. The Spearman
-    correlation (`threshold`) is reported beside it; on a coarse grid one noisy step decides it."""
+def gt_monotonicity(files: ResultFiles, cfg: dict, threshold: float = 0.9, method: str = "gt") -> dict:
+    """The GT models' mean score should rise with their class-1 fraction (``method="interp"``: weight
+    interpolation's with alpha, claim 2). Per attribute: the Spearman correlation of score and alpha, and each
+    step between neighbouring alphas with its bootstrap interval (paired over prompts). Passed when the total rise
+    is significantly positive (its interval above 0) and no step falls significantly (every step's interval
+    reaches 0 or above): monotone up to sampling noise. The Spearman correlation (`threshold`) is reported beside
+    it; on a coarse grid one noisy step decides it. ``failed`` says whether some attribute *significantly*
+    contradicts it (a significant fall, or a total change significantly below 0)."""
     from scipy.stats import spearmanr
 
-    by_attr = S.single_attribute_specs(cfg)["gt"]
+    by_attr = S.single_attribute_specs(cfg)[method]
     tables = {s: read_scores(files, s) for ss in by_attr.values() for s in ss}
     boot = prompt_bootstrap(list(tables.values()), cfg["statistics"])
     out = {"threshold": threshold, "level": boot.level, "gt_spearman": {}}
@@ -92,10 +94,20 @@ def gt_monotonicity(files: ResultFiles, cfg: dict, threshold: float = 0.9) -> di
         steps = [boot.interval(b - a) for (_, a), (_, b) in zip(means, means[1:])]
         rise_lo, rise_hi = boot.interval(means[-1][1] - means[0][1])
         passed = rise_lo > 0 and all(hi >= 0 for _, hi in steps)
+        failed = rise_hi < 0 or any(hi < 0 for _, hi in steps)
         out["gt_spearman"][attribute] = {
             "spearman": round(rho, 6), "spearman_passed": rho >= threshold, "alphas": alphas,
             "scores": [round(x, 6) for x in scores], "rise": round(scores[-1] - scores[0], 6),
             "rise_interval": [round(rise_lo, 6), round(rise_hi, 6)],
-            "step_intervals": [[round(lo, 6), round(hi, 6)] for lo, hi in steps], "passed": passed}
+            "step_intervals": [[round(lo, 6), round(hi, 6)] for lo, hi in steps], "passed": passed, "failed": failed}
     out["passed"] = all(v["passed"] for v in out["gt_spearman"].values())
+    out["failed"] = any(v["failed"] for v in out["gt_spearman"].values())
+    return out
+
+
+def single_attribute_checks(files: ResultFiles, cfg: dict) -> dict:
+    """The GT check (top level, see :func:`gt_monotonicity`) and the same check of weight interpolation on the
+    alpha grid (``interp``: claim 2)."""
+    out = gt_monotonicity(files, cfg)
+    out["interp"] = gt_monotonicity(files, cfg, method="interp")
     return out

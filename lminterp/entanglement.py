@@ -108,3 +108,33 @@ def entanglement_table(files: ResultFiles, cfg: dict, fixed_alpha: float) -> pd.
         rows.append({"method": method, "attribute_i": i, "attribute_j": j, "auc": auc, "auc_lo": lo, "auc_hi": hi,
                      **{f"score_i_at_alpha_j_{a:g}": v for a, v in zip(alphas, scores)}, "n_empty": n_empty})
     return pd.DataFrame(rows)
+
+
+def entanglement_check(files: ResultFiles, cfg: dict, fixed_alpha: float) -> dict:
+    """Claim 5's numbers: each method's mean AUC over all ordered pairs, and weight interpolation's mean minus each
+    baseline's, with bootstrap intervals paired over prompts (every model resampled with the same prompts)."""
+    attributes = list(cfg["attributes"])
+    ent = cfg["entanglement"]
+    alphas = ent["alphas"]
+    by_method = {m: S.entanglement_specs(m, attributes, alphas, ent["lambda"], fixed_alpha)
+                 for m in ("interp",) + S.BASELINES}
+    tables = {s: read_scores(files, s) for groups in by_method.values() for g in groups.values() for s in g}
+    boot = prompt_bootstrap(list(tables.values()), cfg["statistics"])
+    reps, points = {}, {}
+    for method, groups in by_method.items():
+        points[method], reps[method] = [], []
+        for (i, _), group in groups.items():
+            means = [boot.mean(tables[s][i], tables[s]["prompt_id"]) for s in group]
+            points[method].append(entanglement_auc(alphas, [m for m, _ in means]))
+            reps[method].append(auc_replicates(alphas, np.stack([r for _, r in means], axis=1)))
+    out = {"fixed_alpha": fixed_alpha, "level": boot.level, "mean_auc": {}, "interp_minus": {}}
+    for method in reps:
+        lo, hi = boot.interval(np.mean(reps[method], axis=0))
+        out["mean_auc"][method] = {"value": round(float(np.mean(points[method])), 6),
+                                   "interval": [round(lo, 6), round(hi, 6)]}
+    for method in S.BASELINES:
+        diff = np.mean(reps["interp"], axis=0) - np.mean(reps[method], axis=0)
+        lo, hi = boot.interval(diff)
+        out["interp_minus"][method] = {"value": round(float(np.mean(points["interp"]) - np.mean(points[method])), 6),
+                                       "interval": [round(lo, 6), round(hi, 6)]}
+    return out

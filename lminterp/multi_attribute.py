@@ -9,7 +9,7 @@
 
 Every mean has its bootstrap interval over prompts (perplexity: over windows), with the same draws for every
 model of a figure (`lminterp.intervals`). The checks (:func:`grid_check`, :func:`simplex_check`,
-:func:`simplex_perplexity_check`) are the numbers a claim table reads; `results/multi_attribute_checks.json`
+:func:`simplex_perplexity_check`) are the numbers a claim table reads; `results/checks.json`
 holds them (`lminterp.registry`, ``Target.check``).
 """
 from __future__ import annotations

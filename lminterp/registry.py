@@ -43,7 +43,7 @@ class Target:
     plot: str | None = None                     # "module:function" drawing the figure from the table
     options: Mapping = field(default_factory=dict)   # parameters of a figure family (models, numbers and plot take them)
     caption: str = ""                           # one line: what the target shows
-    check: str | None = None                    # "module:function" -> a dict of verdicts (results/multi_attribute_checks.json)
+    check: str | None = None                    # "module:function" -> a dict of verdicts (results/checks.json)
     group: str = ""                             # the claimant name its models are owned under (default: its name);
                                                 # targets of one group share sweeps (the simplex figures)
     attributes: tuple[str, ...] = ()            # attributes it needs in the config (paper's triples); without them
@@ -89,15 +89,17 @@ _EXTRAPOLATION_CONFIG = ("single_attribute.extrapolation_alphas", "single_attrib
 TARGETS: tuple[Target, ...] = (
     Target("fig8", "figure", _entanglement, "lminterp.entanglement:entanglement_table", ("entanglement",),
            plot="lminterp.plots:entanglement_figure", options={"fixed_alpha": 1.0},
+           check="lminterp.entanglement:entanglement_check",
            caption="Entanglement with scaled alpha_i = 1: weight interpolation vs DExperts vs model arithmetic"),
     Target("fig16", "figure", _entanglement, "lminterp.entanglement:entanglement_table", ("entanglement",),
            plot="lminterp.plots:entanglement_figure", options={"fixed_alpha": 0.0},
+           check="lminterp.entanglement:entanglement_check",
            caption="Entanglement with scaled alpha_i = 0"),
     Target("fig2", "figure", lambda cfg: {"scores": _single(cfg)}, "lminterp.curves:single_attribute_scores",
            _SINGLE_CONFIG, plot="lminterp.plots:single_attribute_figure",
            caption="Score vs alpha: GT mixtures, weight interpolation, DExperts and model arithmetic (scaled alpha)"),
     Target("table1", "table", lambda cfg: {k: _single(cfg) for k in ("scores", "generations", "perplexity")},
-           "lminterp.table1:table1_numbers", _SINGLE_CONFIG,
+           "lminterp.table1:table1_numbers", _SINGLE_CONFIG, check="lminterp.table1:table1_check",
            caption="Attribute-score MAE to the fine-tuned (GT) models at corresponding alpha, perplexity on the "
                    "perplexity corpus and dist-n diversity, averaged over the alpha grid."),
     Target("fig3", "figure", lambda cfg: {"scores": _extrapolation(cfg)}, "lminterp.curves:extrapolation_scores",
@@ -203,7 +205,7 @@ def active(cfg: dict, kind: str | None = None) -> list[Target]:
 
 
 def checked(cfg: dict) -> list[Target]:
-    """The active targets that declare a check (`results/multi_attribute_checks.json`)."""
+    """The active targets that declare a check (`results/checks.json`)."""
     return [t for t in active(cfg) if t.check]
 
 

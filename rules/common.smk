@@ -172,9 +172,20 @@ def target_inputs(wildcards):
 
 
 def check_inputs(wildcards):
-    """The per-model files every checked target reads (`results/multi_attribute_checks.json`)."""
+    """The per-model files every checked target reads (`results/checks.json`)."""
     out = {}
     for t in R.checked(config):
         for kind, specs in t.needs(config).items():
             out.setdefault(kind, set()).update(_PATH[kind](s) for s in specs)
     return {kind: sorted(paths) for kind, paths in out.items()}
+
+
+def claim_inputs(wildcards):
+    """The files the claim checks read: those of the targets this build has."""
+    names = {t.name for t in R.active(config)}
+    out = {"single_checks": f"{RESULTS}/single_attribute_checks.json"}
+    if "fig4" in names:
+        out["fig4"] = "figures/fig4.csv"
+    if R.checked(config):
+        out["checks"] = f"{RESULTS}/checks.json"
+    return out

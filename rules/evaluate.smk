@@ -45,7 +45,8 @@ rule sanity:
 
 rule single_attribute_checks:
     input:
-        sorted({score_path(s) for ss in S.single_attribute_specs(config)["gt"].values() for s in ss}),
+        sorted({score_path(s) for m in ("gt", "interp") for ss in S.single_attribute_specs(config)[m].values()
+                for s in ss}),
     output:
         f"{RESULTS}/single_attribute_checks.json",
     params:
@@ -62,13 +63,13 @@ rule single_attribute_checks:
         "../scripts/single_attribute_checks.py"
 
 
-# The checks declared beside the multi-attribute and weight-space figures (registry: Target.check), one file:
-# the verdicts a claim table reads (claims 4, 6, 7), each with its interval.
-rule multi_attribute_checks:
+# The checks declared beside the figures and tables (registry: Target.check), one file: the numbers the claim
+# table reads (claims 1, 4, 5, 6, 7), each with its interval.
+rule checks:
     input:
         unpack(check_inputs),
     output:
-        f"{RESULTS}/multi_attribute_checks.json",
+        f"{RESULTS}/checks.json",
     params:
         checks=[(t.name, t.check, dict(t.options)) for t in R.checked(config)],
         cfg=R.checks_config(config),
@@ -76,7 +77,7 @@ rule multi_attribute_checks:
     resources:
         **res("light"),
     log:
-        "logs/evaluate/multi_attribute_checks.log",
+        "logs/evaluate/checks.log",
     conda:
         "../envs/plot.yaml"
     script:
@@ -115,3 +116,22 @@ rule inference_cost:
         "../envs/torch.yaml"
     script:
         "../scripts/inference_cost.py"
+
+
+# The paper's eight claims on this build: verdicts with the numbers (and intervals) that decide them.
+rule claims:
+    input:
+        unpack(claim_inputs),
+    output:
+        f"{RESULTS}/claims.csv",
+    params:
+        cfg={k: config[k] for k in ("claims", "single_attribute")},
+        code=code("claims.py"),
+    resources:
+        **res("light"),
+    log:
+        "logs/evaluate/claims.log",
+    conda:
+        "../envs/plot.yaml"
+    script:
+        "../scripts/claims.py"

@@ -30,4 +30,5 @@ def _files(tmp_path, means):
 def test_gt_monotonicity(tmp_path, means, passed):
     got = gt_monotonicity(_files(tmp_path, means), CFG)
     assert got["passed"] is passed, got
+    assert got["failed"] is (means == (0.1, 0.8, 0.4)), got        # only a significant fall contradicts it
     assert len(got["gt_spearman"]["humor"]["step_intervals"]) == 2

@@ -175,8 +175,12 @@ def test_tiny_world_end_to_end(smoke_world):
     assert len(pd.read_csv(wf / "tables/table5.csv")) == 10
     t4 = pd.read_csv(wf / "tables/table4.csv", index_col=0)
     assert t4["Forward rows per token (counted)"].tolist() == t4["Paper"].astype(float).tolist() == [1, 3, 3, 1, 5, 5]
-    checks = json.loads((wf / "results/multi_attribute_checks.json").read_text())
-    assert set(checks) == {"fig5", "fig15", "fig6", "fig7", *(f"fig{k}" for k in range(17, 31)), "fig32"}
+    checks = json.loads((wf / "results/checks.json").read_text())
+    assert set(checks) == {"fig8", "fig16", "table1", "fig5", "fig15", "fig6", "fig7",
+                           *(f"fig{k}" for k in range(17, 31)), "fig32"}
+    claims = pd.read_csv(wf / "results/claims.csv").set_index("claim")
+    assert list(claims.index) == list(range(1, 9)) and claims.loc[8, "verdict"] == "not run"   # fig9: not built
+    assert claims.loc[range(1, 8), "verdict"].isin(["holds", "does not hold", "inconclusive"]).all(), claims
 
 
 # ------------------------------------------------------------------------------------------- rerun audit

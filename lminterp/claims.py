@@ -24,7 +24,7 @@ STATEMENTS = {
     5: ("Interpolation is less entangled than DExperts and comparable to model arithmetic", "fig8, fig16"),
     6: ("Anchors of different attributes are nearly orthogonal in weight space", "fig32"),
     7: ("Perplexity inside the simplex is bounded by the anchors' perplexities", "fig27-fig30"),
-    8: ("Prompting a chat model for a numeric attribute level tracks alpha poorly", "fig9"),
+    8: ("Prompting a model for a numeric attribute level tracks alpha worse than interpolation", "fig9"),
 }
 
 
@@ -157,6 +157,18 @@ def claim7(checks: dict, cfg: dict) -> tuple[str, str]:
                             f"{share:g}): " + "; ".join(evidence))
 
 
+def claim8(checks: dict, cfg: dict) -> tuple[str, str]:
+    """The prompted model tracks alpha worse than weight interpolation: its mean |score - GT score| exceeds
+    interpolation's (paired interval of the difference above 0)."""
+    if "fig9" not in checks:
+        return NOT_RUN, "fig9 is not part of this build"
+    c = checks["fig9"]
+    lo, hi = c["prompted_minus_interp"]["interval"]
+    mae = ", ".join(f"{m} {_f(v['value'])} {_iv(*v['interval'])}" for m, v in c["mae_to_gt"].items())
+    return above(lo, hi, 0.0), (f"mean |score - GT score| ({mae}); prompted - interpolation "
+                                f"{_f(c['prompted_minus_interp']['value'])} {_iv(lo, hi)}")
+
+
 # ----------------------------------------------------------------------------------------------- the table
 def _read(path: Path | None, reader: Callable):
     return reader(path) if path is not None and Path(path).exists() else None
@@ -169,7 +181,7 @@ def claims_table(cfg: dict, *, single_checks=None, fig4=None, checks=None) -> pd
     f4 = _read(fig4, pd.read_csv)
     mc = _read(checks, lambda p: json.loads(Path(p).read_text())) or {}
     runs: Mapping[int, tuple[Callable, object]] = {1: (claim1, mc), 2: (claim2, sc), 3: (claim3, f4), 4: (claim4, mc),
-                                                   5: (claim5, mc), 6: (claim6, mc), 7: (claim7, mc)}
+                                                   5: (claim5, mc), 6: (claim6, mc), 7: (claim7, mc), 8: (claim8, mc)}
     rows = []
     for k, (statement, targets) in STATEMENTS.items():
         fn, data = runs.get(k, (None, None))

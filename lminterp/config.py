@@ -136,6 +136,15 @@ def _check_semantics(cfg: dict) -> None:
         _fail("single_attribute.stable_region", f"must be [lo, hi] with lo <= 0 and hi >= 1 (got {[lo, hi]})")
     if cfg["perplexity"]["stride"] > cfg["perplexity"]["max_length"]:
         _fail("perplexity.stride", "must not exceed perplexity.max_length (tokens between windows would never be scored)")
+    template = cfg["prompted"]["instruction"]
+    for field in ("{attribute}", "{level}"):
+        if field not in template:
+            _fail("prompted.instruction", f"must contain {field} (it is filled per attribute and level); got {template!r}")
+    try:
+        template.format(attribute="a", level="0.5", class_0="c0", class_1="c1")
+    except (KeyError, IndexError, ValueError) as e:
+        _fail("prompted.instruction", f"may use only {{attribute}}, {{level}}, {{class_0}}, {{class_1}} ({e}); "
+              f"got {template!r}")
     multi = cfg["multi_attribute"]
     for key in ("alphas", "lambdas"):
         g = multi[key]

@@ -27,8 +27,8 @@ from typing import Iterable, Mapping, Sequence
 import numpy as np
 
 from .io import atomic_path, write_text
-from .world import (ATTRIBUTES, WorldSpec, continuation_words, make_continuation, make_opener, make_text,
-                    sample_values)
+from .world import (ATTRIBUTES, WorldSpec, continuation_words, instruction_text, make_continuation, make_opener,
+                    make_text, sample_values)
 
 SPLITS = ("train", "validation", "test")
 TRUNCATED_SHARE = 1 / 3          # share of classifier training texts that are cut
@@ -67,9 +67,20 @@ def _check_count(name: str, n) -> int:
 # ----------------------------------------------------------------------------------------------
 
 def pretrain_records(seed: int, spec: WorldSpec, n: int) -> list[dict]:
+    """The pretraining corpus: texts from the joint distribution, a share with a descriptor (a system prompt) and,
+    with ``spec.instruction_fraction`` > 0, a share with a numeric-level instruction whose attribute takes class
+    1 with probability = level (the tiny world's prompted model, paper/METHODS.md)."""
     rng = file_rng(seed, "pretrain")
+    instructed = sorted(spec.class_names, key=list(ATTRIBUTES).index)
     out = []
     for _ in range(n):
+        if spec.instruction_fraction > 0 and rng.random() < spec.instruction_fraction:
+            attr = instructed[int(rng.random() * len(instructed))]
+            level = spec.instruction_levels[int(rng.random() * len(spec.instruction_levels))]
+            values = sample_values(rng, spec, fixed={attr: int(rng.random() < level)})
+            head = instruction_text(spec.instruction, attr, level, spec.class_names[attr])
+            out.append({"text": head + " " + make_text(rng, spec, values)})
+            continue
         values = sample_values(rng, spec)
         with_descriptor = bool(rng.random() < spec.descriptor_fraction)
         out.append({"text": make_text(rng, spec, values, with_descriptor=with_descriptor)})
@@ -230,16 +241,19 @@ def write_tiny_world(out_dir: str | os.PathLike, *, seed: int, spec: WorldSpec, 
              if rel.startswith("classifier/") and not rel.endswith("/train.jsonl") for r in recs]
     descriptors = {d for poles in spec.descriptors.values() for d in poles.values()}
     n_desc = sum(any(t.startswith(d + " ") for d in descriptors) for t in pretrain)
+    n_instr = sum(t.startswith(spec.instruction.split("{", 1)[0]) for t in pretrain) if spec.instruction_fraction else 0
     return {
         "seed": int(seed),
         "attributes": list(attributes),
         "correlations": [{"attributes": [a, b], "agreement": p} for a, b, p in spec.correlations],
         "descriptor_fraction": spec.descriptor_fraction,
+        "instruction_fraction": spec.instruction_fraction,
         "classifier_independent": bool(classifier_independent),
         "counts": counts,
         "stats": {
             "pretrain_distinct_words": len({w for t in pretrain for w in t.split()}),
             "pretrain_descriptor_share": n_desc / len(pretrain) if pretrain else 0.0,
+            "pretrain_instruction_share": n_instr / len(pretrain) if pretrain else 0.0,
             "mean_continuation_words": (float(np.mean([continuation_words(t) for t in uncut]))
                                         if uncut else None),  # classifier validation + test texts
         },

@@ -11,7 +11,7 @@ import pandas as pd
 
 from lminterp.intervals import prompt_bootstrap, with_interval
 from lminterp.results import ResultFiles, read_generations
-from lminterp.specs import Spec, extrapolation_specs
+from lminterp.specs import Spec, extrapolation_specs, prompted_specs, single_attribute_specs
 
 
 def _ngrams(tokens: list[str], n: int) -> Iterable[tuple[str, ...]]:
@@ -105,4 +105,20 @@ def extrapolation_diversity(files: ResultFiles, cfg: dict) -> pd.DataFrame:
             for k, (value, reps) in div[spec].items():
                 row.update(with_interval(value, reps, boot, k))
             rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def prompted_diversity(files: ResultFiles, cfg: dict, n: int) -> pd.DataFrame:
+    """fig12 (n = 1), fig13 (2), fig14 (3): dist-n vs alpha, GT and prompted (columns method, attribute, alpha,
+    value, lo, hi)."""
+    by_method = {"gt": single_attribute_specs(cfg)["gt"], "prompted": prompted_specs(cfg)}
+    specs = [s for by_attr in by_method.values() for ss in by_attr.values() for s in ss]
+    boot, div = diversity_replicates(files, specs, cfg["statistics"])
+    rows = []
+    for method, by_attr in by_method.items():
+        for attribute, ss in by_attr.items():
+            for spec in ss:
+                value, reps = div[spec][f"dist_{n}"]
+                rows.append({"method": method, "attribute": attribute, "alpha": spec.alpha(attribute),
+                             **with_interval(value, reps, boot)})
     return pd.DataFrame(rows)

@@ -43,7 +43,7 @@ METHOD_STYLES: dict[str, MethodStyle] = {
     "dexperts": MethodStyle("DExperts", "#D55E00", "s", "--"),
     "arith": MethodStyle("Model arithmetic", "#009E73", "^", "-."),
     "gt": MethodStyle("Fine-tuned (GT)", "#000000", "D", ":"),
-    "prompted": MethodStyle("Prompted chat model", "#CC79A7", "v", "--"),
+    "prompted": MethodStyle("Prompted model", "#CC79A7", "v", "--"),
 }
 
 _METHOD_ALIASES: dict[str, str] = {
@@ -752,3 +752,19 @@ def grid_figure(table: pd.DataFrame, out_pdf: str | os.PathLike, cfg: Mapping, o
         fig.suptitle(rf"Interpolating all attributes: score$_i$ over $\alpha_i$ x $\lambda_i$, other "
                      rf"$\alpha_j$ = {other_alpha:g}, $\lambda_j = (1 - \lambda_i)/{len(attributes) - 1}$")
         save_pdf(fig, out_pdf)
+
+
+# --------------------------------------------------------------------------------------------
+# The prompted model (figs. 9, 12-14)
+# --------------------------------------------------------------------------------------------
+def prompted_score_figure(table: pd.DataFrame, out_pdf: str | os.PathLike, cfg: Mapping) -> None:
+    """fig9: score vs alpha, the GT models and the prompted model asked for level alpha."""
+    plot_score_curves(table, cfg["attributes"], out_pdf, methods=["gt", "prompted"],
+                      x_label=r"$\alpha$ (GT: class-1 fraction; prompted: level asked for)",
+                      title="Asking for a level vs fine-tuning on it: score vs alpha")
+
+
+def prompted_diversity_figure(table: pd.DataFrame, out_pdf: str | os.PathLike, cfg: Mapping, n: int) -> None:
+    """fig12-14: dist-n vs alpha, the GT models and the prompted model."""
+    plot_metric_curves(table, cfg["attributes"], out_pdf, metric_label=f"Dist-{n}", methods=["gt", "prompted"],
+                       title=f"Dist-{n} vs alpha: the prompted model and the GT models")

@@ -126,8 +126,9 @@ def raw_strength(spec: Spec, attribute: str, alpha: float, scaling: dict | None)
 
 
 def recipe_for(spec: Spec, *, system_prompts: dict | None = None, dexperts_top_p: float = 0.9,
-               scaling: dict | None = None) -> Recipe:
-    """system_prompts: attribute -> {"0": str, "1": str}; scaling: attribute -> (raw_at_0, raw_at_1)."""
+               scaling: dict | None = None, instruction: dict | None = None) -> Recipe:
+    """system_prompts: attribute -> {"0": str, "1": str}; scaling: attribute -> (raw_at_0, raw_at_1);
+    instruction: {"template": str, "class_names": attribute -> [class 0, class 1]} (the prompted model)."""
     m = spec.method
     if m == "base":
         return Recipe((Component(),))
@@ -158,11 +159,19 @@ def recipe_for(spec: Spec, *, system_prompts: dict | None = None, dexperts_top_p
             comps.append(Component(prefix=system_prompts[t.attribute]["1"], logit_weight=w))
             comps.append(Component(prefix=system_prompts[t.attribute]["0"], logit_weight=-w))
         return Recipe(tuple(comps))
+    if m == "prompted":   # the base model conditioned on the numeric-level instruction (paper A.4)
+        if instruction is None:
+            raise ValueError(f"{spec.name}: the prompted model needs the instruction template and class names")
+        from lminterp.world import instruction_text
+
+        (t,) = spec.terms
+        text = instruction_text(instruction["template"], t.attribute, t.alpha, instruction["class_names"][t.attribute])
+        return Recipe((Component(prefix=text),))
     raise ValueError(f"no recipe for method {m!r}")
 
 
 def load_sweep(base_dir, adapters: dict, spec_names, *, system_prompts: dict | None = None,
-               dexperts_top_p: float | None = None, scaling_csv=None):
+               dexperts_top_p: float | None = None, scaling_csv=None, instruction: dict | None = None):
     """What a sweep job needs, loaded once: the base model (with its adapter bank attached when the sweep
     uses adapters), its tokenizer, and one recipe per spec. `system_prompts`: attribute -> {"0", "1"} (model
     arithmetic); `dexperts_top_p`: DExperts' base nucleus (None: unfiltered, as perplexity needs);
@@ -182,5 +191,5 @@ def load_sweep(base_dir, adapters: dict, spec_names, *, system_prompts: dict | N
         table = pd.read_csv(scaling_csv)
         scaling = {r.attribute: (r.raw_at_0, r.raw_at_1) for r in table.itertuples()}
     recipes = {name: recipe_for(parse_spec(name), system_prompts=system_prompts, dexperts_top_p=dexperts_top_p,
-                                scaling=scaling) for name in spec_names}
+                                scaling=scaling, instruction=instruction) for name in spec_names}
     return model, tokenizer, recipes

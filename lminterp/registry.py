@@ -99,7 +99,7 @@ TARGETS: tuple[Target, ...] = (
            _SINGLE_CONFIG, plot="lminterp.plots:single_attribute_figure",
            caption="Score vs alpha: GT mixtures, weight interpolation, DExperts and model arithmetic (scaled alpha)"),
     Target("table1", "table", lambda cfg: {k: _single(cfg) for k in ("scores", "generations", "perplexity")},
-           "lminterp.table1:table1_numbers", _SINGLE_CONFIG, check="lminterp.table1:table1_check",
+           "lminterp.table1:table1_numbers", _SINGLE_CONFIG, check="lminterp.curves:table1_check",
            caption="Attribute-score MAE to the fine-tuned (GT) models at corresponding alpha, perplexity on the "
                    "perplexity corpus and dist-n diversity, averaged over the alpha grid."),
     Target("fig3", "figure", lambda cfg: {"scores": _extrapolation(cfg)}, "lminterp.curves:extrapolation_scores",
@@ -154,10 +154,27 @@ def _simplex_perplexity(name: str, attributes: tuple[str, ...]) -> Target:
                   caption=f"Perplexity over the lambda simplex of {', '.join(attributes)}, alpha in 0, 0.5, 1")
 
 
-def _splits(cfg: dict) -> dict:
-    from lminterp.setup_tables import split_files
+def split_files(attributes) -> list[str]:
+    """The data split files table3 counts (relative to the results directory): per attribute the LM fine-tuning
+    file of each class and the classifier's train, validation and test splits. (Here, not in setup_tables: every
+    figure job imports the registry, and nothing it imports may pull in plotting code.)"""
+    return ([f"data/lm/{a}/{p}.jsonl" for a in attributes for p in (0, 1)]
+            + [f"data/classifier/{a}/{s}.jsonl" for a in attributes for s in ("train", "validation", "test")])
 
+
+def _splits(cfg: dict) -> dict:
     return {"files": split_files(list(cfg["attributes"]))}
+
+
+def _prompted(kind: str) -> Models:
+    return lambda cfg, **_: {kind: [s for ss in S.single_attribute_specs(cfg)["gt"].values() for s in ss]
+                             + [s for ss in S.prompted_specs(cfg).values() for s in ss]}
+
+
+def _prompted_diversity(name: str, n: int) -> Target:
+    return Target(name, "figure", _prompted("generations"), "lminterp.diversity:prompted_diversity", _SINGLE_CONFIG,
+                  plot="lminterp.plots:prompted_diversity_figure", options={"n": n},
+                  caption=f"Dist-{n} vs alpha: the prompted model asked for level alpha vs the GT models")
 
 
 # the paper's four triples (FIGURES.md), in its figure order
@@ -191,6 +208,17 @@ TARGETS += (
                    "between runs and machines)."),
     Target("table5", "table", lambda cfg: {}, "lminterp.setup_tables:system_prompt_table", ("attributes",),
            caption="System prompts conditioning model arithmetic."),
+    Target("fig9", "figure",
+           lambda cfg: {"scores": [s for m in ("gt", "interp") for ss in S.single_attribute_specs(cfg)[m].values()
+                                   for s in ss] + [s for ss in S.prompted_specs(cfg).values() for s in ss]},
+           "lminterp.prompted:prompted_scores", _SINGLE_CONFIG + ("prompted.instruction",),
+           plot="lminterp.plots:prompted_score_figure", check="lminterp.prompted:prompted_check",
+           caption="Score vs alpha: the prompted model asked for level alpha vs the GT models"),
+    _prompted_diversity("fig12", 1), _prompted_diversity("fig13", 2), _prompted_diversity("fig14", 3),
+    Target("table6", "table",
+           lambda cfg: {"generations": [s for by in S.table6_specs(cfg).values() for ss in by.values() for s in ss]},
+           "lminterp.setup_tables:example_generations", ("prompted.table6_prompt_id", "prompted.table6_alphas"),
+           caption="Generations for one prompt: weight interpolation and the prompted model at the same alpha."),
 )
 BY_NAME: dict[str, Target] = {t.name: t for t in TARGETS}
 if len(BY_NAME) != len(TARGETS):

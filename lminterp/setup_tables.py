@@ -1,10 +1,12 @@
-"""The tables that describe the set-up (paper Tables 2, 3 and 5), from what the run produced (pandas, no torch).
+"""The paper's Tables 2 to 6, from what the run produced (pandas, no torch).
 
 - table2: the LoRA hyperparameters, as configured *and* as saved with the anchors (their peft
   ``adapter_config.json`` and ``training_metrics.json``), so a mismatch between the two shows;
 - table3: the split sizes per attribute and class, counted from the split files the run wrote (LM fine-tuning
   data, classifier train / validation / test);
-- table5: the system prompts that condition model arithmetic, from the config.
+- table4: the inference cost per method (the measurements of `lminterp.inference_cost`);
+- table5: the system prompts that condition model arithmetic, from the config;
+- table6: one prompt's generations, weight interpolation beside the prompted model.
 """
 from __future__ import annotations
 
@@ -72,12 +74,6 @@ def hyperparameter_table(files, cfg: dict) -> pd.DataFrame:
 
 
 # ------------------------------------------------------------------------------------------------ table3
-def split_files(attributes) -> list[str]:
-    """The split files table3 counts (relative to the results directory)."""
-    return ([f"data/lm/{a}/{p}.jsonl" for a in attributes for p in POLES]
-            + [f"data/classifier/{a}/{s}.jsonl" for a in attributes for s in CLASSIFIER_SPLITS])
-
-
 def _records(path) -> list[dict]:
     with open(path, encoding="utf-8") as f:
         return [json.loads(line) for line in f if line.strip()]
@@ -135,3 +131,27 @@ def inference_cost_table(files, cfg: dict) -> pd.DataFrame:
                      "Tokens/s": r["tokens_per_s"],
                      "Interpolation speed-up": speed[n] / r["tokens_per_s"]})
     return pd.DataFrame(rows).set_index("Method")
+
+
+# ------------------------------------------------------------------------------------------------ table6
+def example_generations(files, cfg: dict) -> pd.DataFrame:
+    """table6: for the prompt `prompted.table6_prompt_id`, the first sample of each model at `prompted.table6_alphas`,
+    weight interpolation beside the prompted model, per attribute."""
+    from lminterp.results import read_generations
+    from lminterp.specs import format_number, table6_specs
+    from lminterp.tables import table_label
+
+    pid = cfg["prompted"]["table6_prompt_id"]
+    by_method = table6_specs(cfg)
+    rows = []
+    for attribute in cfg["attributes"]:
+        for k, x in enumerate(cfg["prompted"]["table6_alphas"]):
+            row = {"Attribute, alpha": f"{attribute}, {format_number(x)}"}
+            for method, by_attr in by_method.items():
+                g = read_generations(files, by_attr[attribute][k])
+                first = g[(g["prompt_id"] == pid)].sort_values("sample").iloc[0]
+                row["Prompt"] = first["prompt"]
+                row[table_label(method)] = first["continuation"]
+            rows.append(row)
+    table = pd.DataFrame(rows).set_index("Attribute, alpha")
+    return table[["Prompt", *(table_label(m) for m in by_method)]]

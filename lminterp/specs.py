@@ -8,6 +8,7 @@ A spec is a method plus a tuple of terms (attribute, alpha, lambda):
 - ``dexperts-raw`` DExperts at a raw strength (the sweep the scaling is fitted on); alpha holds the strength
 - ``arith`` / ``arith-raw``   model arithmetic, likewise
 - ``base``         the base model (no terms)
+- ``prompted``     the base model (paper world: a chat model) asked for level alpha of one attribute (paper A.4)
 
 Names: ``method`` then ``_attribute-a<alpha>[-l<lambda>]`` per term, terms in config attribute order,
 lambda omitted when 1. Numbers are written one way only (``format_number``). Examples:
@@ -32,6 +33,7 @@ class MethodInfo:
     scaling: str | None        # the baseline whose alpha-scaling table maps its (scaled) alpha to a raw strength
     system_prompts: bool       # its recipe conditions the base model on the attributes' system prompts
     base_top_p: bool           # its recipe nucleus-filters the base model's logits (DExperts)
+    instruction: bool = False  # its recipe conditions the base model on the numeric-level instruction (prompted)
 
 
 METHOD_INFO: dict[str, MethodInfo] = {
@@ -42,6 +44,7 @@ METHOD_INFO: dict[str, MethodInfo] = {
     "arith": MethodInfo(adapters="", scaling="arith", system_prompts=True, base_top_p=False),
     "arith-raw": MethodInfo(adapters="", scaling=None, system_prompts=True, base_top_p=False),
     "base": MethodInfo(adapters="", scaling=None, system_prompts=False, base_top_p=False),
+    "prompted": MethodInfo(adapters="", scaling=None, system_prompts=False, base_top_p=False, instruction=True),
 }
 METHODS = tuple(METHOD_INFO)
 BASELINES = tuple(dict.fromkeys(i.scaling for i in METHOD_INFO.values() if i.scaling))  # alpha scaled from a raw sweep
@@ -149,6 +152,8 @@ def canonical(spec: Spec, attribute_order: list[str] | tuple[str, ...]) -> Spec:
     if abs(total - 1.0) > len(terms) * 0.5 * 10.0**-DIGITS + 1e-12:
         raise ValueError(f"spec {spec.name}: lambdas must sum to 1 (got {total:.9g})")
     method = spec.method
+    if method == "prompted" and (len(terms) != 1 or not 0.0 <= terms[0].alpha <= 1.0):
+        raise ValueError(f"spec {spec.name}: the prompted model asks for one attribute at a level in [0, 1]")
     if method == "gt":
         if len(terms) != 1:
             raise ValueError(f"spec {spec.name}: a ground-truth mixture has exactly one attribute")
@@ -308,3 +313,16 @@ def triple_simplex_specs(cfg: dict, attributes, alpha: float) -> list[Spec]:
     if missing:
         raise ValueError(f"simplex of {attributes}: attributes {missing} are not in the config's attributes")
     return simplex_specs("interp", order, attributes, [alpha] * len(attributes), cfg["simplex"]["divisions"])
+
+
+def prompted_specs(cfg: dict) -> dict[str, list[Spec]]:
+    """fig9, 12-14: the prompted model asked for each level of `single_attribute.alphas`, per attribute."""
+    attributes = list(cfg["attributes"])
+    return {a: [make("prompted", attributes, (a, x)) for x in cfg["single_attribute"]["alphas"]] for a in attributes}
+
+
+def table6_specs(cfg: dict) -> dict[str, dict[str, list[Spec]]]:
+    """table6: per method (weight interpolation, prompted) and attribute, the models at `prompted.table6_alphas`."""
+    attributes = list(cfg["attributes"])
+    grid = cfg["prompted"]["table6_alphas"]
+    return {m: {a: [make(m, attributes, (a, x)) for x in grid] for a in attributes} for m in ("interp", "prompted")}

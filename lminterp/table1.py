@@ -55,29 +55,3 @@ def table1_numbers(files: ResultFiles, cfg: dict) -> pd.DataFrame:
             hw[m][k] = _halfwidth(div_boot, np.mean([div[s][k][1] for s in mine], axis=0))
     return table1(mae_rows, quality_rows, attributes, halfwidths=hw)
 
-
-def table1_check(files: ResultFiles, cfg: dict) -> dict:
-    """Claim 1's numbers: each method's average MAE to the GT models and weight interpolation's minus each
-    baseline's, with bootstrap intervals paired over prompts (tighter than comparing Table 1's own intervals)."""
-    by_method = S.single_attribute_specs(cfg)
-    specs = sorted({s for by_attr in by_method.values() for ss in by_attr.values() for s in ss}, key=S.spec_name)
-    tables = {s: read_scores(files, s) for s in specs}
-    boot = prompt_bootstrap(list(tables.values()), cfg["statistics"])
-    reps, points = {}, {}
-    for m, by_attr in by_method.items():
-        if m == "gt":
-            continue
-        per_attr_reps, per_attr = [], []
-        for a, ss in by_attr.items():
-            gt = [boot.mean(tables[s][a], tables[s]["prompt_id"]) for s in by_method["gt"][a]]
-            me = [boot.mean(tables[s][a], tables[s]["prompt_id"]) for s in ss]
-            per_attr.append(np.mean([abs(g - x) for (g, _), (x, _) in zip(gt, me)]))
-            per_attr_reps.append(np.mean([np.abs(g - x) for (_, g), (_, x) in zip(gt, me)], axis=0))
-        points[m], reps[m] = float(np.mean(per_attr)), np.mean(per_attr_reps, axis=0)
-    out = {"level": boot.level, "average_mae": {}, "interp_minus": {}}
-    for m in points:
-        out["average_mae"][m] = {"value": round(points[m], 6), "interval": [round(x, 6) for x in boot.interval(reps[m])]}
-        if m != "interp":
-            out["interp_minus"][m] = {"value": round(points["interp"] - points[m], 6),
-                                      "interval": [round(x, 6) for x in boot.interval(reps["interp"] - reps[m])]}
-    return out

@@ -81,6 +81,22 @@ DEFAULT_DESCRIPTORS: dict[str, dict[int, str]] = {
 }
 
 
+# The numeric-level instruction of the prompted model (paper A.4, lowercased, punctuation spaced). In the tiny
+# world a share of the pretraining texts starts with it, and the text that follows realises the level: the
+# attribute takes class 1 with probability = level (so that prompting is a learnable, fair baseline).
+DEFAULT_INSTRUCTION = ("complete this story so that it embodies a {attribute} score of {level} , where 0 is "
+                       "{class_0} and 1 is {class_1} :")
+DEFAULT_INSTRUCTION_LEVELS = tuple(round(0.1 * k, 1) for k in range(11))
+
+
+def instruction_text(template: str, attribute: str, level: float, class_names: Sequence[str]) -> str:
+    """The instruction asking for `level` of `attribute` (the level written as in model names: 0.3, 1, 0)."""
+    from lminterp.specs import format_number
+
+    return template.format(attribute=attribute, level=format_number(level), class_0=class_names[0],
+                           class_1=class_names[1])
+
+
 # --------------------------------------------------------------------------------------------
 # World specification and the joint distribution of attribute values
 # --------------------------------------------------------------------------------------------
@@ -143,13 +159,29 @@ class WorldSpec:
     descriptors: attribute -> {0: str, 1: str} (string keys "0"/"1" are accepted);
         None -> :data:`DEFAULT_DESCRIPTORS`.
     descriptor_fraction: share of pretraining texts prefixed with one attribute's descriptor.
+    instruction: the numeric-level instruction template (``{attribute}``, ``{level}``, ``{class_0}``,
+        ``{class_1}``); instruction_fraction: share of pretraining texts that start with it, for an attribute drawn
+        uniformly and a level drawn from instruction_levels, the attribute then taking class 1 with probability =
+        level; class_names: attribute -> (class 0, class 1) names written into it.
     """
 
     correlations: tuple = ()
     descriptors: dict | None = field(default=None, hash=False)
     descriptor_fraction: float = 0.3
+    instruction: str = DEFAULT_INSTRUCTION
+    instruction_fraction: float = 0.0
+    instruction_levels: tuple = DEFAULT_INSTRUCTION_LEVELS
+    class_names: dict | None = field(default=None, hash=False)
 
     def __post_init__(self):
+        if not 0.0 <= float(self.instruction_fraction) <= 1.0:
+            raise ValueError(f"instruction_fraction must lie in [0, 1], got {self.instruction_fraction}")
+        levels = tuple(float(x) for x in self.instruction_levels)
+        if not levels or any(not 0.0 <= x <= 1.0 for x in levels):
+            raise ValueError(f"instruction_levels must be levels in [0, 1], got {list(self.instruction_levels)}")
+        object.__setattr__(self, "instruction_levels", levels)
+        names = {a: tuple(v) for a, v in (self.class_names or CLASS_NAMES).items()}
+        object.__setattr__(self, "class_names", names)
         object.__setattr__(self, "correlations", _normalise_correlations(self.correlations))
         object.__setattr__(self, "descriptors", _normalise_descriptors(self.descriptors))
         if not 0.0 <= float(self.descriptor_fraction) <= 1.0:
@@ -165,9 +197,17 @@ class WorldSpec:
             given = {a: v["system_prompts"] for a, v in attributes.items()
                      if isinstance(v, Mapping) and v.get("system_prompts")}
             descriptors = given or None
+        names = None
+        if attributes is not None:
+            names = {a: tuple(v["class_names"]) for a, v in attributes.items()
+                     if isinstance(v, Mapping) and v.get("class_names")} or None
         return cls(correlations=tuple(tiny_world.get("correlations", ())),
                    descriptors=descriptors,
-                   descriptor_fraction=tiny_world.get("descriptor_fraction", 0.3))
+                   descriptor_fraction=tiny_world.get("descriptor_fraction", 0.3),
+                   instruction=tiny_world.get("instruction", DEFAULT_INSTRUCTION),
+                   instruction_fraction=tiny_world.get("instruction_fraction", 0.0),
+                   instruction_levels=tuple(tiny_world.get("instruction_levels", DEFAULT_INSTRUCTION_LEVELS)),
+                   class_names=names)
 
 
 _CONFIGS = np.array(list(itertools.product((0, 1), repeat=len(ATTRIBUTES))), dtype=np.int8)  # (32, 5)

@@ -134,6 +134,11 @@ def recipe_settings(sweep_specs, for_generation):
                       key=ATTRIBUTES.index)
     if prompted:
         out["system_prompts"] = {a: config["attributes"][a]["system_prompts"] for a in prompted}
+    instructed = sorted({t.attribute for s in sweep_specs if S.METHOD_INFO[s.method].instruction for t in s.terms},
+                        key=ATTRIBUTES.index)
+    if instructed:
+        out["instruction"] = {"template": config["prompted"]["instruction"],
+                              "class_names": {a: config["attributes"][a]["class_names"] for a in instructed}}
     if for_generation and any(S.METHOD_INFO[s.method].base_top_p for s in sweep_specs):
         out["dexperts_top_p"] = config["baselines"]["dexperts"]["base_top_p"]
     return out

@@ -15,6 +15,7 @@ rule tiny_world_data:
         seed=config["seed"],
         attributes=config["attributes"],
         world=config["tiny_world"],
+        instruction=lambda w: config["prompted"]["instruction"],   # (a lambda: its {fields} are not wildcards)
         data={k: v for k, v in config["data"].items() if k != "prompts"},
         out_dir=lambda w, output: os.path.dirname(output.summary),
         code=code("tiny_world_data.py"),

@@ -9,7 +9,8 @@ job_setup(snakemake.log[0], threads=snakemake.threads)
 p = snakemake.params
 model, tokenizer, recipes = load_sweep(
     snakemake.input.base, p.adapters, p.specs, system_prompts=p.recipe.get("system_prompts"),
-    scaling_csv=snakemake.input.get("scaling"))  # no DExperts base nucleus: see lminterp.perplexity
+    scaling_csv=snakemake.input.get("scaling"),  # no DExperts base nucleus: see lminterp.perplexity
+    instruction=p.recipe.get("instruction"))
 text = open(snakemake.input.corpus, encoding="utf-8").read()
 results = perplexity(model, tokenizer, text, recipes, max_length=p.perplexity["max_length"],
                      stride=p.perplexity["stride"])

@@ -10,6 +10,10 @@ spec = WorldSpec(
     correlations=tuple((c["attributes"][0], c["attributes"][1], c["agreement"]) for c in p.world["correlations"]),
     descriptors={a: {int(k): v for k, v in d["system_prompts"].items()} for a, d in p.attributes.items()},
     descriptor_fraction=p.world["descriptor_fraction"],
+    instruction=p.instruction,
+    instruction_fraction=p.world["instruction_fraction"],
+    instruction_levels=tuple(p.world["instruction_levels"]),
+    class_names={a: tuple(d["class_names"]) for a, d in p.attributes.items()},
 )
 summary = write_tiny_world(
     p.out_dir, seed=p.seed, spec=spec, attributes=list(p.attributes),

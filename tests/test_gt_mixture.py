@@ -37,7 +37,8 @@ def test_single_attribute_groups_share_the_anchors_with_fig8():
            "entanglement": {"alphas": [0, 0.25, 0.5, 0.75, 1], "lambda": 0.5},
            "baselines": {"raw_strengths": [-1, 0, 1]},
            "single_attribute": {"alphas": [0, 0.25, 0.5, 0.75, 1], "extrapolation_alphas": [-1, 0, 0.5, 1, 2]},
-           "multi_attribute": {"alphas": [0, 1], "lambdas": [0.5, 1]}, "simplex": {"divisions": 2}}
+           "multi_attribute": {"alphas": [0, 1], "lambdas": [0.5, 1]}, "simplex": {"divisions": 2},
+           "prompted": {"table6_alphas": [0, 1]}}
     single = S.single_attribute_specs(cfg)
     # GT endpoints are the anchors, which fig8's alpha scaling already owns
     assert single["gt"]["humor"][0] == single["interp"]["humor"][0] == S.make("interp", order, ("humor", 0))

@@ -77,7 +77,7 @@ def test_a_config_without_an_attribute_leaves_out_the_simplices_that_need_it(cfg
     assert {"fig6", "fig20", "fig28", "fig29", "fig5", "fig8"} <= names
     assert not names & {"fig7", "fig17", "fig18", "fig19", "fig25", "fig26", "fig27", "fig30"}
     assert all("humor" not in s.name for s in R.all_specs(four))
-    assert {t.name for t in R.checked(four)} == {"fig8", "fig16", "table1", "fig5", "fig15", "fig6", "fig20", "fig21",
+    assert {t.name for t in R.checked(four)} == {"fig8", "fig16", "table1", "fig9", "fig5", "fig15", "fig6", "fig20", "fig21",
                                                 "fig22", "fig23", "fig24", "fig28", "fig29", "fig32"}
 
 
@@ -118,6 +118,20 @@ def test_code_closure_follows_imports(tmp_path):
     assert {p.name for p in code_deps.module_closure(script)} >= {"recipes.py", "specs.py", "job.py"}
     with pytest.raises(ValueError):
         code_deps.module_closure("lminterp.no_such_module")
+
+
+def test_figure_jobs_do_not_depend_on_plotting_code():
+    """Every numbers and checks job imports the registry: if the registry pulled in plots.py, editing a plot
+    would rerun every figure's numbers (the rerun audit once caught exactly that)."""
+    plotting = {"plots.py", "tables.py", "ternary.py", "setup_tables.py"}
+    for t in R.TARGETS:
+        if t.kind == "figure":
+            closure = {p.name for p in code_deps.module_closure(ROOT / "scripts" / "figure_numbers.py",
+                                                                t.numbers.partition(":")[0])}
+            assert not closure & (plotting | {"world.py"}), (t.name, closure & plotting)
+    checks = {p.name for p in code_deps.module_closure(ROOT / "scripts" / "figure_checks.py",
+                                                       *(t.check.partition(":")[0] for t in R.TARGETS if t.check))}
+    assert not checks & plotting, checks & plotting
 
 
 def test_code_digest_changes_with_content(tmp_path):

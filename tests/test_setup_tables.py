@@ -5,6 +5,7 @@ import json
 import pytest
 
 from lminterp import setup_tables as T
+from lminterp.registry import split_files
 from lminterp.results import ResultFiles
 
 ATTRS = ["humor", "formality"]
@@ -14,7 +15,7 @@ LORA = {"r": 4, "alpha": 8, "dropout": 0.05, "target_modules": ["q_proj", "v_pro
 
 def _splits(tmp_path, sizes):
     paths = []
-    for name in T.split_files(ATTRS):
+    for name in split_files(ATTRS):
         path = tmp_path / name
         path.parent.mkdir(parents=True, exist_ok=True)
         kind, attribute, part = name[:-len(".jsonl")].split("/")[1:]
@@ -38,7 +39,7 @@ def test_split_sizes_are_the_lines_of_the_split_files(tmp_path):
     assert (humor["Classifier train class 0"], humor["Classifier train class 1"]) == (5, 6)
     assert (humor["Classifier test class 0"], humor["Classifier test class 1"]) == (3, 1)
     assert table.loc["Formality", "Classifier validation class 1"] == 1
-    for name in T.split_files(ATTRS):                     # every count is a line count of one file
+    for name in split_files(ATTRS):                     # every count is a line count of one file
         lines = (tmp_path / name).read_text().count("\n")
         kind, attribute, part = name[:-len(".jsonl")].split("/")[1:]
         row = table.loc[attribute.capitalize()]

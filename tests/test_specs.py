@@ -61,7 +61,8 @@ def test_entanglement_specs_share_models():
     cfg = {"attributes": {a: {} for a in ORDER}, "entanglement": {"alphas": [0, 0.25, 0.5, 0.75, 1], "lambda": 0.5},
            "baselines": {"raw_strengths": [-1, 0, 1]},
            "single_attribute": {"alphas": [0, 0.5, 1], "extrapolation_alphas": [-1, 0, 1, 2]},
-           "multi_attribute": {"alphas": [0, 1], "lambdas": [0.5, 1]}, "simplex": {"divisions": 2}}
+           "multi_attribute": {"alphas": [0, 1], "lambdas": [0.5, 1]}, "simplex": {"divisions": 2},
+           "prompted": {"table6_alphas": [0, 1]}}
     fig8 = S.entanglement_specs("interp", ORDER, [0, 0.25, 0.5, 0.75, 1], 0.5, 1.0)
     assert len(fig8) == 20
     flat = {s for g in fig8.values() for s in g}
@@ -128,3 +129,20 @@ def test_triple_simplex_specs_refuse_unknown_attributes():
     assert len(S.triple_simplex_specs(cfg, ("humor", "formality", "simplicity"), 1.0)) == 10
     with pytest.raises(ValueError, match="not in the config"):
         S.triple_simplex_specs(cfg, ("humor", "formality", "irony"), 1.0)
+
+
+def test_prompted_model_spec_and_recipe():
+    from lminterp.recipes import recipe_for
+
+    spec = S.make("prompted", ORDER, ("humor", 0.3))
+    assert spec.name == "prompted_humor-a0.3" and S.family(spec) == "single"
+    instruction = {"template": "make it {attribute} at {level} ({class_0} to {class_1}) :",
+                   "class_names": {"humor": ["serious", "funny"]}}
+    (component,) = recipe_for(spec, instruction=instruction).components
+    assert component.prefix == "make it humor at 0.3 (serious to funny) :" and component.adapter_weights == ()
+    for bad in (S.Spec("prompted", (S.Term("humor", 1.5),)),
+                S.Spec("prompted", (S.Term("humor", 1.0, 0.5), S.Term("formality", 1.0, 0.5)))):
+        with pytest.raises(ValueError, match="prompted model"):
+            S.canonical(bad, ORDER)
+    with pytest.raises(ValueError, match="instruction"):
+        recipe_for(spec)

@@ -343,3 +343,33 @@ def test_unknown_attribute_raises(tmp_path):
     with pytest.raises(ValueError, match="train"):
         write_tiny_world(tmp_path, seed=1, spec=CORR, attributes=["sentiment"],
                          **{**SMALL, "n_classifier_per_class": {"train": 1, "test": 1}})
+
+
+@pytest.mark.parametrize("level", [0.0, 0.3, 1.0])
+def test_instruction_texts_realise_their_level(level):
+    """The tiny world's prompted model can learn: after "... a humor score of 0.3 ..." the text is humorous with
+    probability 0.3 (the oracle reads the construction exactly)."""
+    from lminterp.data import pretrain_records
+    from lminterp.world import CLASS_NAMES, WorldSpec, instruction_text, oracle
+
+    spec = WorldSpec(instruction_fraction=1.0, instruction_levels=(level,))
+    records = pretrain_records(7, spec, 1500)
+    by_attr = {}
+    for r in records:
+        head, _, body = r["text"].partition(" : ")
+        attribute = head.split(" a ", 1)[1].split(" score", 1)[0]
+        assert head + " :" == instruction_text(spec.instruction, attribute, level, CLASS_NAMES[attribute])
+        by_attr.setdefault(attribute, []).append(oracle(body)[attribute])
+    assert set(by_attr) == set(CLASS_NAMES)                         # every attribute is asked for
+    for attribute, scores in by_attr.items():
+        assert np.mean(scores) == pytest.approx(level, abs=0.08), attribute
+
+
+def test_no_instruction_leaves_the_corpus_as_it_was():
+    from lminterp.data import pretrain_records
+    from lminterp.world import WorldSpec
+
+    assert pretrain_records(3, WorldSpec(), 50) == pretrain_records(3, WorldSpec(instruction_fraction=0.0), 50)
+    mixed = pretrain_records(3, WorldSpec(instruction_fraction=0.5), 400)
+    share = np.mean([r["text"].startswith("complete this story") for r in mixed])
+    assert 0.4 < share < 0.6

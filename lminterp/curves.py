@@ -113,23 +113,35 @@ def single_attribute_checks(files: ResultFiles, cfg: dict) -> dict:
     return out
 
 
-def table1_check(files: ResultFiles, cfg: dict) -> dict:
-    """Claim 1's numbers: each method's average MAE to the GT models and weight interpolation's minus each
-    baseline's, with bootstrap intervals paired over prompts (tighter than comparing Table 1's own intervals)."""
-    by_method = S.single_attribute_specs(cfg)
-    specs = sorted({s for by_attr in by_method.values() for ss in by_attr.values() for s in ss}, key=S.spec_name)
-    tables = {s: read_scores(files, s) for s in specs}
-    boot = prompt_bootstrap(list(tables.values()), cfg["statistics"])
-    reps, points = {}, {}
+def gaps_to_gt(files: ResultFiles, by_method: dict[str, dict[str, list[S.Spec]]], stats: dict):
+    """|score - GT score| of every method of ``by_method`` but "gt", per attribute and alpha of the GT grid, each with
+    its replicates (bootstrap over prompts, paired: the same draws for every model). Returns (bootstrap,
+    {method: {attribute: [(gap, replicates) per alpha]}}); Table 1's MAEs, claim 1's and claim 8's checks."""
+    tables = {s: read_scores(files, s) for by_attr in by_method.values() for ss in by_attr.values() for s in ss}
+    boot = prompt_bootstrap(list(tables.values()), stats)
+
+    def mean(spec, attribute):
+        return boot.mean(tables[spec][attribute], tables[spec]["prompt_id"])
+
+    out = {}
     for m, by_attr in by_method.items():
         if m == "gt":
             continue
-        per_attr_reps, per_attr = [], []
+        out[m] = {}
         for a, ss in by_attr.items():
-            gt = [boot.mean(tables[s][a], tables[s]["prompt_id"]) for s in by_method["gt"][a]]
-            me = [boot.mean(tables[s][a], tables[s]["prompt_id"]) for s in ss]
-            per_attr.append(np.mean([abs(g - x) for (g, _), (x, _) in zip(gt, me)]))
-            per_attr_reps.append(np.mean([np.abs(g - x) for (_, g), (_, x) in zip(gt, me)], axis=0))
+            gt = [mean(s, a) for s in by_method["gt"][a]]
+            out[m][a] = [(abs(g - x), np.abs(gr - xr)) for (g, gr), (x, xr) in zip(gt, (mean(s, a) for s in ss))]
+    return boot, out
+
+
+def table1_check(files: ResultFiles, cfg: dict) -> dict:
+    """Claim 1's numbers: each method's average MAE to the GT models and weight interpolation's minus each
+    baseline's, with bootstrap intervals paired over prompts (tighter than comparing Table 1's own intervals)."""
+    boot, gaps = gaps_to_gt(files, S.single_attribute_specs(cfg), cfg["statistics"])
+    reps, points = {}, {}
+    for m, by_attr in gaps.items():
+        per_attr = [np.mean([g for g, _ in by_attr[a]]) for a in by_attr]
+        per_attr_reps = [np.mean([r for _, r in by_attr[a]], axis=0) for a in by_attr]
         points[m], reps[m] = float(np.mean(per_attr)), np.mean(per_attr_reps, axis=0)
     out = {"level": boot.level, "average_mae": {}, "interp_minus": {}}
     for m in points:

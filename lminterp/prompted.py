@@ -7,9 +7,8 @@ import numpy as np
 import pandas as pd
 
 from lminterp import specs as S
-from lminterp.curves import score_curves
-from lminterp.intervals import prompt_bootstrap
-from lminterp.results import ResultFiles, read_scores
+from lminterp.curves import gaps_to_gt, score_curves
+from lminterp.results import ResultFiles
 
 
 def prompted_scores(files: ResultFiles, cfg: dict) -> pd.DataFrame:
@@ -23,18 +22,11 @@ def prompted_check(files: ResultFiles, cfg: dict) -> dict:
     weight interpolation, and their difference (prompted minus interpolation), paired over prompts."""
     single = S.single_attribute_specs(cfg)
     by_method = {"gt": single["gt"], "interp": single["interp"], "prompted": S.prompted_specs(cfg)}
-    tables = {s: read_scores(files, s) for by_attr in by_method.values() for ss in by_attr.values() for s in ss}
-    boot = prompt_bootstrap(list(tables.values()), cfg["statistics"])
+    boot, gaps = gaps_to_gt(files, by_method, cfg["statistics"])
     points, reps = {}, {}
-    for m in ("interp", "prompted"):
-        p, r = [], []
-        for a, ss in by_method[m].items():
-            for s, g in zip(ss, by_method["gt"][a]):
-                (x, xr), (y, yr) = (boot.mean(tables[s][a], tables[s]["prompt_id"]),
-                                    boot.mean(tables[g][a], tables[g]["prompt_id"]))
-                p.append(abs(x - y))
-                r.append(np.abs(xr - yr))
-        points[m], reps[m] = float(np.mean(p)), np.mean(r, axis=0)
+    for m, by_attr in gaps.items():      # the mean over attributes and alphas
+        flat = [gap for a in by_attr for gap in by_attr[a]]
+        points[m], reps[m] = float(np.mean([g for g, _ in flat])), np.mean([r for _, r in flat], axis=0)
     out = {"level": boot.level, "mae_to_gt": {}}
     for m in points:
         out["mae_to_gt"][m] = {"value": round(points[m], 6), "interval": [round(x, 6) for x in boot.interval(reps[m])]}

@@ -8,10 +8,9 @@ import numpy as np
 import pandas as pd
 
 from lminterp import specs as S
-from lminterp.curves import perplexity_replicates
+from lminterp.curves import gaps_to_gt, perplexity_replicates
 from lminterp.diversity import diversity_replicates
-from lminterp.intervals import prompt_bootstrap
-from lminterp.results import ResultFiles, read_scores
+from lminterp.results import ResultFiles
 from lminterp.tables import table1
 
 DIST_KEYS = ("dist_1", "dist_2", "dist_3")
@@ -27,19 +26,13 @@ def table1_numbers(files: ResultFiles, cfg: dict) -> pd.DataFrame:
     stats = cfg["statistics"]
     by_method = S.single_attribute_specs(cfg)
     specs = sorted({s for by_attr in by_method.values() for ss in by_attr.values() for s in ss}, key=S.spec_name)
-    tables = {s: read_scores(files, s) for s in specs}
-    boot = prompt_bootstrap(list(tables.values()), stats)
-    means = {m: {a: [boot.mean(tables[s][a], tables[s]["prompt_id"]) for s in ss] for a, ss in by_attr.items()}
-             for m, by_attr in by_method.items()}   # per alpha of the grid: (point, replicates)
+    boot, gaps = gaps_to_gt(files, by_method, stats)   # per method, attribute and alpha: |score - GT score|
     mae_rows, hw = {}, {m: {} for m in by_method}
-    for m in by_method:
-        if m == "gt":
-            continue
+    for m, by_attr in gaps.items():
         mae_rows[m], reps_by_attr = {}, []
         for a in attributes:
-            gt, me = means["gt"][a], means[m][a]
-            mae_rows[m][a] = float(np.mean([abs(g - x) for (g, _), (x, _) in zip(gt, me)]))
-            reps = np.mean([np.abs(g - x) for (_, g), (_, x) in zip(gt, me)], axis=0)
+            mae_rows[m][a] = float(np.mean([g for g, _ in by_attr[a]]))
+            reps = np.mean([r for _, r in by_attr[a]], axis=0)
             hw[m][a] = _halfwidth(boot, reps)
             reps_by_attr.append(reps)
         hw[m]["average"] = _halfwidth(boot, np.mean(reps_by_attr, axis=0))

@@ -33,6 +33,11 @@ include: "rules/train.smk"
 include: "rules/generate.smk"
 include: "rules/evaluate.smk"
 include: "rules/figures.smk"
+include: "rules/report.smk"
+include: "rules/dial.smk"
+
+
+report: "paper/captions/workflow.rst"
 
 
 rule all:
@@ -43,4 +48,5 @@ rule all:
         f"{RESULTS}/single_attribute_checks.json",
         [f"{RESULTS}/checks.json"] if R.checked(config) else [],
         f"{RESULTS}/claims.csv",
+        "paper/report.html",
     default_target: True

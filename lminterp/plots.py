@@ -4,7 +4,7 @@ Shared style (method labels/colours, fonts, deterministic PDF saving), the entan
 of Figs. 8 and 16 (Kangaslahti & Alvarez-Melis 2024, Sec. 3.2.2) and the curves vs alpha of
 Figs. 2, 3 (:func:`plot_score_curves`), 4, 10 (:func:`plot_metric_curves`) and 11
 (:func:`plot_diversity_curves`). Other plots elsewhere reuse :func:`style`, :func:`method_style`
-and :func:`save_pdf`.
+and :func:`save_figure`.
 """
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ import contextlib
 import os
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import matplotlib
 
@@ -106,11 +107,17 @@ def style() -> Iterator[None]:
         yield
 
 
-def save_pdf(fig: plt.Figure, out_pdf: str | os.PathLike) -> None:
-    """Write ``fig`` atomically as a byte-reproducible PDF (no CreationDate) and close it."""
+PNG_DPI = 110   # the PNG beside each PDF: what the HTML reports show (browsers do not draw PDFs in <img>)
+
+
+def save_figure(fig: plt.Figure, out_pdf: str | os.PathLike) -> None:
+    """Write ``fig`` atomically as a byte-reproducible PDF (no CreationDate) and, beside it, the same figure as
+    a PNG (same stem) for the reports; then close it."""
     try:
         with atomic_path(out_pdf) as tmp:
             fig.savefig(tmp, format="pdf", metadata={"CreationDate": None})
+        with atomic_path(Path(out_pdf).with_suffix(".png")) as tmp:
+            fig.savefig(tmp, format="png", dpi=PNG_DPI, metadata={"Software": None})
     finally:
         plt.close(fig)
 
@@ -202,7 +209,7 @@ def plot_entanglement_heatmaps(long_df: pd.DataFrame, attributes: Sequence[str],
         cbar.set_label("Entanglement AUC")
         if title:
             fig.suptitle(title)
-        save_pdf(fig, out_pdf)
+        save_figure(fig, out_pdf)
 
 
 # --------------------------------------------------------------------------------------------
@@ -400,7 +407,7 @@ def _finish(fig: plt.Figure, axes: list[plt.Axes], handles: list, title: str | N
                    frameon=False)
     if title:
         fig.suptitle(title)
-    save_pdf(fig, out_pdf)
+    save_figure(fig, out_pdf)
 
 
 def _no_data_note(ax: plt.Axes, missing: list[str]) -> None:
@@ -675,7 +682,7 @@ def _anchor_heatmap(matrix: pd.DataFrame, out_pdf, *, title: str, cbar_label: st
         ax.set_ylabel("anchor (attribute, pole)")
         ax.tick_params(length=0)
         ax.set_title(title)
-        save_pdf(fig, out_pdf)
+        save_figure(fig, out_pdf)
 
 
 def weight_cosine_figure(table: pd.DataFrame, out_pdf: str | os.PathLike, cfg: Mapping) -> None:
@@ -716,7 +723,7 @@ def weight_mds_figure(table: pd.DataFrame, out_pdf: str | os.PathLike, cfg: Mapp
         step = cfg["weight_space"]["mds_alpha_step"]
         ax.set_title(f"Weight space, 2-D MDS: anchors and interpolations (alpha step {step:g})")
         ax.legend(fontsize=8, frameon=False, loc="upper left", bbox_to_anchor=(1.01, 1.0))
-        save_pdf(fig, out_pdf)
+        save_figure(fig, out_pdf)
 
 
 # --------------------------------------------------------------------------------------------
@@ -751,7 +758,7 @@ def grid_figure(table: pd.DataFrame, out_pdf: str | os.PathLike, cfg: Mapping, o
         cbar.set_label("score$_i$ (P(class 1))")
         fig.suptitle(rf"Interpolating all attributes: score$_i$ over $\alpha_i$ x $\lambda_i$, other "
                      rf"$\alpha_j$ = {other_alpha:g}, $\lambda_j = (1 - \lambda_i)/{len(attributes) - 1}$")
-        save_pdf(fig, out_pdf)
+        save_figure(fig, out_pdf)
 
 
 # --------------------------------------------------------------------------------------------

@@ -17,7 +17,7 @@ from matplotlib.collections import PolyCollection
 from matplotlib.colors import Normalize
 from matplotlib.patches import Polygon
 
-from lminterp.plots import attribute_label, save_pdf, style
+from lminterp.plots import attribute_label, save_figure, style
 
 _CORNERS = np.array([[0.5, np.sqrt(3.0) / 2.0], [0.0, 0.0], [1.0, 0.0]])   # top, bottom left, bottom right
 _ANNOTATE_UP_TO = 6      # write each cell's value when the lattice has at most this many divisions
@@ -104,7 +104,7 @@ def simplex_score_figure(table: pd.DataFrame, out_pdf: str | os.PathLike, cfg: M
                           cmap=cmap, norm=norm)
             ax.set_title(f"{attribute_label(attribute)} score", pad=14)
         fig.colorbar(plt.cm.ScalarMappable(norm=norm, cmap=cmap), ax=axes, shrink=0.8, label="score (P(class 1))")
-        save_pdf(fig, out_pdf)
+        save_figure(fig, out_pdf)
 
 
 def simplex_perplexity_figure(table: pd.DataFrame, out_pdf: str | os.PathLike, cfg: Mapping,
@@ -122,4 +122,4 @@ def simplex_perplexity_figure(table: pd.DataFrame, out_pdf: str | os.PathLike, c
                           cmap=cmap, norm=norm, fmt=".3g")
             ax.set_title(f"all $\\alpha$ = {alpha:g}", pad=14)
         fig.colorbar(plt.cm.ScalarMappable(norm=norm, cmap=cmap), ax=axes, shrink=0.8, label="perplexity")
-        save_pdf(fig, out_pdf)
+        save_figure(fig, out_pdf)

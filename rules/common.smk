@@ -1,5 +1,6 @@
 # Helpers shared by all stages: the validated config, paths built from canonical spec names, the registry of
 # figures and tables, and what each rule's params carry (only what changes its outputs, plus its code hash).
+import json
 import os
 import platform
 from pathlib import Path
@@ -148,6 +149,10 @@ def recipe_settings(sweep_specs, for_generation):
 # paper/METHODS.md): jobs read them from the config, never from params, so changing them reruns nothing.
 GENERATION_SPEED_KEYS = ("batch_rows", "sweep_by")
 SAMPLING = {k: v for k, v in config["generation"].items() if k not in GENERATION_SPEED_KEYS}
+# The config without the settings that change only speed or job layout (the report prints this one, so that
+# changing them reruns nothing, as everywhere else)
+SPEED_KEYS = ("threads_per_job", "resources")
+RESULT_CONFIG = {k: (SAMPLING if k == "generation" else v) for k, v in config.items() if k not in SPEED_KEYS}
 
 
 # ---------------------------------------------------------------------------------- figures and tables
@@ -194,3 +199,50 @@ def claim_inputs(wildcards):
     if R.checked(config):
         out["checks"] = f"{RESULTS}/checks.json"
     return out
+
+
+# The paper's own numbers (paper/reported.yaml), beside the measured ones in the report
+REPORTED_PATH = str(Path(workflow.basedir) / "paper" / "reported.yaml")
+try:
+    import yaml as _yaml
+
+    REPORTED = _yaml.safe_load(Path(REPORTED_PATH).read_text()) or {}
+except OSError as e:
+    raise WorkflowError(f"{REPORTED_PATH}: the paper's reported numbers are missing ({e}); "
+                        "restore paper/reported.yaml from the repository") from None
+
+
+def report_items(wildcards=None):
+    """Per figure and table of `all`: caption, the jobs that made it (rule, script, library function, the
+    `benchmark:` file with its wall time) and what the paper states about it."""
+    statements = REPORTED.get("statements") or {}
+    items = []
+    for t in R.active(config):
+        if t.kind == "figure":
+            steps = [("figure_numbers", "scripts/figure_numbers.py", t.numbers,
+                      f"benchmarks/figures/{t.name}_numbers.tsv"),
+                     ("plot_figure", "scripts/plot_figure.py", t.plot, f"benchmarks/figures/{t.name}.tsv")]
+        else:
+            steps = [("table", "scripts/table.py", t.numbers, f"benchmarks/tables/{t.name}.tsv")]
+        note = statements.get(t.name) or {}
+        items.append(dict(name=t.name, kind=t.kind, caption=t.caption, steps=steps,
+                          paper_note=f"{note['text']} ({note['where']})" if note else ""))
+    return items
+
+
+# Dial a style (rules/dial.smk)
+REQUEST_NAME = "[A-Za-z0-9_-]+"
+
+SCORED = {s for ss in SWEEPS.values() for s in ss}     # every model a generation sweep generates and scores
+DIAL_FIT_SPECS = sorted((s for s in SCORED if s.method == "interp"), key=S.spec_name)   # the measured grids
+
+
+def dial_scores(wildcards):
+    """The score file of the model a request's solution chose (known once dial_solve has run)."""
+    solution = checkpoints.dial_solve.get(request=wildcards.request).output[0]
+    spec = S.parse_spec(json.loads(Path(solution).read_text())["spec"])
+    return score_path(spec) if spec in SCORED else f"{RESULTS}/dial/scores/{spec.name}.csv"
+
+
+def dial_spec(wildcards):
+    return [S.parse_spec(wildcards.spec)]

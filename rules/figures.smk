@@ -30,9 +30,12 @@ rule plot_figure:
     input:
         "figures/{fig}.csv",
     output:
-        "figures/{fig}.pdf",
+        pdf="figures/{fig}.pdf",
+        png=report("figures/{fig}.png", caption="../paper/captions/target.rst", category="Figures",
+                   labels={"figure": "{fig}"}),
     params:
         plot=lambda w: target(w).plot,
+        caption=lambda w: target(w).caption,
         options=lambda w: dict(target(w).options),
         cfg=lambda w: R.narrow_config(config, target(w)),
         code=lambda w: code("plot_figure.py", target(w).plot),
@@ -52,7 +55,8 @@ rule table:
     input:
         unpack(target_inputs),
     output:
-        csv="tables/{table}.csv",
+        csv=report("tables/{table}.csv", caption="../paper/captions/target.rst", category="Tables",
+                   labels={"table": "{table}"}),
         md="tables/{table}.md",
         tex="tables/{table}.tex",
     params:

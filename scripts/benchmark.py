@@ -9,7 +9,8 @@ Copies the workflow into a fresh directory (so no result is reused), runs Snakem
 --suite measures the three goals in one go: fig8 from a clean directory (goal 2.5 min on 2 cores), then, in the
 same directory, Table 1 with figures 2, 3, 4, 10, 11 and their checks (goal: 2 more minutes), then the
 multi-attribute and weight-space figures 5, 6, 7, 15, 17-33 and their checks (goal: 3 more minutes), then the
-rest of `all` (the prompted model's targets, tables 2-6, the claims), and the sum: `all` from clean (goal 8 min).
+rest of `all` (the prompted model's targets, tables 2-6, the claims, the report), and the sum: `all` from clean
+(goal 8 min); then the dial-a-style figure (its built-in requests: achieved vs target).
 With --keep DIR an earlier run's results in DIR are reused, so a call measures what its targets cost beyond
 what is already there; only jobs run now are counted. Not a test: timings on shared machines are noisy."""
 from __future__ import annotations
@@ -32,6 +33,7 @@ SINGLE_ATTRIBUTE = ("tables/table1.csv", "figures/fig2.pdf", "figures/fig3.pdf",
 MULTI_ATTRIBUTE = tuple(f"figures/fig{k}.pdf" for k in (5, 15, 6, 7, *range(17, 34))) + (
     "{results}/checks.json",)
 ALL = ("all",)
+DIAL = ("figures/dial.pdf",)     # dial a style, after `all` (not part of the paper, not in the 8-minute goal)
 # goal in seconds for a set of targets (fig8: from clean; the single-attribute set: after fig8; the
 # multi-attribute and weight-space set: after both; `all` from clean: the sum of the suite's steps)
 GOALS = {frozenset(FIG8): 150.0, frozenset(SINGLE_ATTRIBUTE): 120.0, frozenset(MULTI_ATTRIBUTE): 180.0}
@@ -52,10 +54,11 @@ def prepare(work: Path) -> None:
     work.mkdir(parents=True, exist_ok=True)
     for name in ("Snakefile", "config.yaml"):
         shutil.copy(ROOT / name, work / name)
-    for name in ("rules", "scripts", "envs", "lminterp"):
+    for name in ("rules", "scripts", "envs", "lminterp", "paper/captions", "requests"):
         if (work / name).exists():
             shutil.rmtree(work / name)
         shutil.copytree(ROOT / name, work / name, ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(ROOT / "paper" / "reported.yaml", work / "paper" / "reported.yaml")
 
 
 def run(work: Path, targets, cores: int, configfile: str | None, extra=()) -> tuple[float, dict[str, list[float]]]:
@@ -110,7 +113,7 @@ def main() -> int:
     if args.suite and args.targets:
         ap.error("--suite runs its own targets; give either --suite or targets")
     results = results_dir(args.configfile)
-    stages = [FIG8, SINGLE_ATTRIBUTE, MULTI_ATTRIBUTE, ALL] if args.suite else [tuple(args.targets) or FIG8]
+    stages = [FIG8, SINGLE_ATTRIBUTE, MULTI_ATTRIBUTE, ALL, DIAL] if args.suite else [tuple(args.targets) or FIG8]
     work = Path(args.keep or tempfile.mkdtemp(prefix="lminterp-bench-"))
     fresh = not (work / results).exists()
     prepare(work)
@@ -119,12 +122,24 @@ def main() -> int:
         goal = GOALS.get(frozenset(stage))
         targets = [t.format(results=results) for t in stage]
         wall, per_rule = run(work, targets, args.cores, args.configfile)
-        total += wall
+        total += wall if stage != DIAL else 0.0
         after = ("from clean" if fresh else "beyond what the directory held") if i == 0 else "after the above"
         report(targets, wall, per_rule, args.cores, work, after, goal)
     if args.suite and fresh:
         print(f"all from clean (the steps together): {total:.1f} s; / goal: {total / ALL_GOAL:.2f} "
               f"(goal {ALL_GOAL:.0f} s)\n")
+    dial = work / "figures" / "dial.csv"
+    if dial.exists():   # dial a style: how close the chosen models came to the requested scores
+        import pandas as pd
+
+        d = pd.read_csv(dial)
+        err = (d["achieved"] - d["target"]).abs()
+        print(f"dial a style: {int(d['within_tolerance'].sum())} of {len(d)} attribute targets achieved within the "
+              f"tolerance (goal: 80 %: {d['within_tolerance'].mean():.0%}); |achieved - target| mean {err.mean():.3f}, "
+              f"max {err.max():.3f}; |predicted - achieved| mean {(d['predicted'] - d['achieved']).abs().mean():.3f}")
+        for _, r in d.iterrows():
+            print(f"  {r['request']:<24} {r['attribute']:<11} target {r['target']:.2f}  predicted {r['predicted']:.2f}"
+                  f"  achieved {r['achieved']:.2f} [{r['achieved_lo']:.2f}, {r['achieved_hi']:.2f}]")
     cost = work / results / "inference_cost.json"
     if cost.exists():   # table4's throughput, measured by its job: weight interpolation vs DExperts
         import json

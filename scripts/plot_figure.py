@@ -6,4 +6,4 @@ from lminterp.runtime import job_setup
 
 job_setup(snakemake.log[0], torch_needed=False)
 p = snakemake.params
-resolve(p.plot)(pd.read_csv(snakemake.input[0]), snakemake.output[0], p.cfg, **p.options)
+resolve(p.plot)(pd.read_csv(snakemake.input[0]), snakemake.output.pdf, p.cfg, **p.options)   # + the PNG beside it

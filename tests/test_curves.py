@@ -4,6 +4,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -59,7 +61,10 @@ def _twice(tmp_path, name, fn):
     a, b = tmp_path / name / "a" / name, tmp_path / name / "b" / name
     fn(a)
     fn(b)
-    assert [p.name for p in a.parent.iterdir()] == [name]  # no temp file left beside it
+    png = Path(name).with_suffix(".png").name                    # the reports' PNG, written beside the PDF
+    assert sorted(p.name for p in a.parent.iterdir()) == sorted([name, png])   # no temp file left beside it
+    assert (a.parent / png).read_bytes() == (b.parent / png).read_bytes()       # byte-reproducible too
+    assert (a.parent / png).read_bytes().startswith(b"\x89PNG")
     return a.read_bytes(), b.read_bytes()
 
 

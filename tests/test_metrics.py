@@ -251,8 +251,9 @@ def test_entanglement_heatmap_pdf_deterministic(tmp_path):
     assert data.startswith(b"%PDF") and len(data) > 1000
     assert data == b.read_bytes()
     assert b"CreationDate" not in data
-    # no temp files left beside the output
-    assert [p.name for p in a.parent.iterdir()] == ["fig8.pdf"]
+    # no temp files left beside the output: the PDF and the reports' PNG
+    assert sorted(p.name for p in a.parent.iterdir()) == ["fig8.pdf", "fig8.png"]
+    assert (a.parent / "fig8.png").read_bytes() == (b.parent / "fig8.png").read_bytes()
 
 
 def test_entanglement_heatmap_missing_cell_and_errors(tmp_path):

@@ -1,6 +1,7 @@
 """Workflow tests: dry runs of the DAG, the tiny world end to end at smoke size, and the rerun audit (what a
 change plans on a built tree)."""
 import json
+import os
 import platform
 import shutil
 import subprocess
@@ -27,8 +28,9 @@ def copy_workflow(dst: Path) -> Path:
     `lminterp/` are what its jobs would run."""
     for name in ("Snakefile", "config.yaml"):
         shutil.copy(ROOT / name, dst / name)
-    for name in ("rules", "scripts", "envs", "lminterp"):
+    for name in ("rules", "scripts", "envs", "lminterp", "paper/captions", "requests"):
         shutil.copytree(ROOT / name, dst / name, ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(ROOT / "paper" / "reported.yaml", dst / "paper" / "reported.yaml")
     shutil.copy(ROOT / "tests" / "data" / "smoke.yaml", dst / "smoke.yaml")
     return dst
 
@@ -211,11 +213,11 @@ SCALED = ("fig8_dexperts", "fig8_arith", "fig16_dexperts", "fig16_arith", "fig2_
 
 def _expect_plots_only(jobs, wf):
     every = ALL_RULES[wf]   # every figure is redrawn; Table 1's labels and styles come from plots.py too
-    assert jobs == {"plot_figure": every["plot_figure"], "table": every["table"]}, jobs
+    assert jobs == {"plot_figure": every["plot_figure"], "table": every["table"], "report": 1}, jobs
 
 
 def _expect_dist_n(jobs, wf):
-    assert jobs == {"figure_numbers": 4, "plot_figure": 4, "table": 1}, jobs   # fig11, fig12-14 and Table 1 report dist-n
+    assert jobs == {"figure_numbers": 4, "plot_figure": 4, "table": 1, "report": 1}, jobs   # fig11, 12-14, Table 1
 
 
 def _expect_generation(jobs, wf):
@@ -228,16 +230,20 @@ def _expect_generation(jobs, wf):
 
 
 def _expect_ternary(jobs, wf):
-    assert jobs == {"plot_figure": 16}, jobs      # fig6, 7, 17-26 and fig27-30 are redrawn, nothing else
+    assert jobs == {"plot_figure": 16, "report": 1}, jobs   # fig6, 7, 17-26 and fig27-30 are redrawn, and the report
 
 
 def _expect_nothing(jobs, wf):
     assert jobs == {}, jobs
 
 
+def _expect_report_only(jobs, wf):
+    assert jobs == {"report": 1}, jobs
+
+
 def _expect_raw_strengths(jobs, wf):
     assert not set(jobs) & set(TRAINING), jobs
-    allowed = {"alpha_scaling", "figure_numbers", "plot_figure", "table", "checks", "claims"}
+    allowed = {"alpha_scaling", "figure_numbers", "plot_figure", "table", "checks", "claims", "report"}
     baseline_sweeps = {r for r in _generation(jobs) if r.split("_", 1)[1].startswith(("scaling_dexperts_raw",
                                                                                        "scaling_arith_raw", *SCALED))}
     assert set(jobs) == allowed | baseline_sweeps, jobs                   # no interpolation or GT job
@@ -268,6 +274,7 @@ AUDIT = {
         _expect_extrapolation),
     "edit README.md": (_append("README.md"), _expect_nothing),
     "edit paper/METHODS.md": (_append("paper/METHODS.md"), _expect_nothing),
+    "edit the paper's numbers (paper/reported.yaml)": (_append("paper/reported.yaml"), _expect_report_only),
 }
 
 
@@ -287,6 +294,127 @@ def test_rerun_audit(smoke_world, change):
         undo()
     expect(jobs, wf)
     assert "Nothing to be done" in smk(wf, "all", "-n", "--configfile", "smoke.yaml")  # the undo restored it
+
+
+# --------------------------------------------------------------------------------------------- dial a style
+@pytest.mark.slow
+def test_dial_a_style_closes_the_loop(smoke_world):
+    """The built-in requests of smoke.yaml: solved on the measured grids, the chosen models generated and scored
+    like any other (an owned model's files reused), answered with target, predicted and achieved scores; a request
+    no model in the bounds reaches is answered with the closest one and says so."""
+    wf, _ = smoke_world
+    (wf / "requests" / "too-positive.yaml").write_text("targets: {sentiment: 1.0}\nalpha_bounds: [0.0, 1.0]\n")
+    smk(wf, "figures/dial.pdf", "results/dial/too-positive.json", "--configfile", "smoke.yaml")
+    import pandas as pd
+    table = pd.read_csv(wf / "figures/dial.csv")
+    assert list(dict.fromkeys(table["request"])) == ["formal", "humorous-informal", "positive-polite-funny"]
+    assert len(table) == 1 + 2 + 3 and (wf / "figures/dial.png").stat().st_size > 5000
+    for name in ("formal", "humorous-informal", "positive-polite-funny", "too-positive"):
+        answer = json.loads((wf / f"results/dial/{name}.json").read_text())
+        solution = json.loads((wf / f"results/dial/{name}.solution.json").read_text())
+        assert answer["model"] == solution["spec"] and solution["fitted_on"] > 50
+        owned = wf / f"results/scores/{answer['model']}.csv"
+        assert owned.exists() or (wf / f"results/dial/scores/{answer['model']}.csv").exists()
+        assert abs(sum(solution["lambdas"].values()) - 1.0) < 1e-9
+        for attribute, v in answer["attributes"].items():
+            assert v["achieved_lo"] <= v["achieved"] <= v["achieved_hi"]
+            assert v["within_tolerance"] == (abs(v["achieved"] - v["target"]) <= answer["tolerance"])
+    too = json.loads((wf / "results/dial/too-positive.json").read_text())
+    assert not too["reachable"] and "sentiment 1 is out of reach" in too["message"], too
+    assert "Nothing to be done" in smk(wf, "figures/dial.pdf", "-n", "--configfile", "smoke.yaml")
+
+
+# ------------------------------------------------------------------------------ the report in a browser
+ARTIFACTS = ROOT / "test-artifacts"     # CI keeps what lands here (the report's screenshot)
+_PROBE = """<script>window.addEventListener("load", () => {
+  const imgs = [...document.querySelectorAll("figure img")];
+  const probe = {images: imgs.length, loaded: imgs.filter(i => i.complete && i.naturalWidth > 0).length,
+                 claims: document.querySelectorAll("#claims-table tr").length - 1,
+                 table1: document.querySelectorAll("#table1-beside tr").length - 1};
+  const pre = document.createElement("pre"); pre.id = "probe"; pre.textContent = JSON.stringify(probe);
+  document.body.appendChild(pre);
+});</script>"""
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    """Debian's Chromium, installed by the test set-up when it is missing (as root, from the package archive)."""
+    found = shutil.which("chromium") or shutil.which("chromium-browser")
+    if not found and shutil.which("apt-get") and os.geteuid() == 0:
+        install = ["apt-get", "install", "-y", "-q", "--no-install-recommends", "chromium"]
+        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+        if subprocess.run(install, capture_output=True, env=env).returncode != 0:
+            subprocess.run(["apt-get", "update", "-q"], capture_output=True, env=env)
+            subprocess.run(install, capture_output=True, env=env)
+        found = shutil.which("chromium")
+    if not found:
+        pytest.skip("no Chromium, and not root to install Debian's package: apt-get install chromium")
+    return found
+
+
+def _headless(browser, *args):
+    cmd = [browser, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", *args]
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=180)
+
+
+@pytest.mark.slow
+def test_report_renders_in_a_browser(smoke_world, chromium, tmp_path):
+    """paper/report.html opened in headless Chromium: every figure image decoded (non-zero natural width), the
+    claim table has the eight claims, Table 1 sits beside the paper's; a screenshot is kept for CI."""
+    wf, _ = smoke_world
+    page = (wf / "paper/report.html").read_text(encoding="utf-8")
+    assert "http://" not in page.replace("http://www.w3.org", "") and "https://" not in page   # nothing fetched
+    probed = tmp_path / "probed.html"
+    probed.write_text(page.replace("</body>", _PROBE + "</body>"), encoding="utf-8")
+    dom = _headless(chromium, "--dump-dom", "--virtual-time-budget=20000", probed.as_uri()).stdout
+    probe = json.loads(dom.split('<pre id="probe">', 1)[1].split("</pre>", 1)[0])
+    n_figures = len(list(wf.glob("figures/fig*.pdf")))      # the paper's figures (not figures/dial.pdf)
+    assert probe == {"images": n_figures, "loaded": n_figures, "claims": 8, "table1": 8}, probe
+    ARTIFACTS.mkdir(exist_ok=True)
+    shot = ARTIFACTS / "report.png"
+    _headless(chromium, f"--screenshot={shot}", "--window-size=1200,2400", (wf / "paper/report.html").as_uri())
+    assert shot.stat().st_size > 10_000
+
+
+@pytest.mark.slow
+def test_snakemake_report_of_the_build(smoke_world, tmp_path):
+    """`snakemake --report` works offline on the build, with the figures and tables marked report(...)."""
+    wf, _ = smoke_world
+    out = tmp_path / "snakemake-report.html"
+    smk(wf, "all", "--configfile", "smoke.yaml", "--report", str(out))
+    text = out.read_text(encoding="utf-8", errors="replace")
+    assert out.stat().st_size > 100_000 and "fig8.png" in text and "table1.csv" in text
+
+
+# ------------------------------------------------------------------------------------ a reviewer's archive
+REDONE_BY_AN_ARCHIVE = ("tiny_world", "tokenizer", "pretrain", "train_", "generate_", "score_", "perplexity_",
+                        "alpha_scaling", "inference_cost")
+
+
+@pytest.mark.slow
+def test_archive_rebuilds_every_figure_without_expensive_jobs(smoke_world, tmp_path):
+    """./repro archive in the built tree, ./repro unpack in a fresh copy: `all` there plans no training,
+    generation, scoring or perplexity job, and rebuilds every figure, table, check and claim byte for byte."""
+    wf, _ = smoke_world
+    archive = tmp_path / "smoke.tar.gz"
+    run = [sys.executable, "scripts/archive.py"]
+    subprocess.run(run + ["pack", "--configfile", "smoke.yaml", "--output", str(archive)], cwd=wf, check=True)
+    fresh = tmp_path / "fresh"
+    fresh.mkdir()
+    copy_workflow(fresh)
+    unpacked = subprocess.run(run + ["unpack", str(archive), "--configfile", "smoke.yaml"], cwd=fresh,
+                              capture_output=True, text=True, check=True).stdout
+    assert "the archive was made with this configuration" in unpacked, unpacked
+    jobs = planned_jobs(smk(fresh, "all", "-n", "--configfile", "smoke.yaml"))
+    print(f"the unpacked clone plans {sum(jobs.values())} jobs: {jobs}")
+    assert not [r for r in jobs if r.startswith(REDONE_BY_AN_ARCHIVE)], jobs
+    assert jobs["figure_numbers"] == jobs["plot_figure"] == len(list(wf.glob("figures/fig*.pdf"))), jobs
+    smk(fresh, "all", "--configfile", "smoke.yaml")
+    rebuilt = [*sorted(wf.glob("figures/fig*.csv")), *sorted(wf.glob("tables/*")),
+               *(wf / "results" / name for name in ("claims.csv", "checks.json", "sanity.json"))]
+    differ = [f.relative_to(wf) for f in rebuilt if f.read_bytes() != (fresh / f.relative_to(wf)).read_bytes()]
+    assert not differ, differ
+    assert (fresh / "paper/report.html").stat().st_size > 100_000
 
 
 def _has_avx2() -> bool:

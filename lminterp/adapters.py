@@ -21,7 +21,7 @@ from typing import Iterable, Mapping
 
 import torch
 
-from .adapter_files import read_adapter_config, split_factors
+from .adapter_files import check_adapter, read_adapter_config, split_factors
 
 __all__ = [
     "ModuleFactors",
@@ -122,11 +122,18 @@ class AdapterBank:
 
     # ------------------------------------------------------------------ construction
     @classmethod
-    def from_dirs(cls, dirs: Mapping[str, str | os.PathLike], *, dtype: torch.dtype = torch.float32) -> "AdapterBank":
-        """Load ``{name: peft adapter directory}`` (the order of the mapping is the bank order)."""
+    def from_dirs(cls, dirs: Mapping[str, str | os.PathLike], *, dtype: torch.dtype = torch.float32,
+                  base: torch.nn.Module | None = None) -> "AdapterBank":
+        """Load ``{name: peft adapter directory}`` (the order of the mapping is the bank order). With ``base``,
+        every adapter is first checked against that model (:func:`lminterp.adapter_files.check_adapter`)."""
         adapters, configs = {}, {}
+        linear = None if base is None else {n: (m.in_features, m.out_features) for n, m in base.named_modules()
+                                            if isinstance(m, torch.nn.Linear)}
         for name, path in dirs.items():
             configs[name], adapters[name] = load_peft_adapter(path)
+            if base is not None:
+                check_adapter(path, configs[name], adapters[name], base_config=base.config.to_dict(),
+                              base_linear=linear)
         return cls(adapters, dtype=dtype, configs=configs)
 
     # ------------------------------------------------------------------ access

@@ -44,8 +44,10 @@ def sha256(path: str | os.PathLike) -> str:
 
 
 def _temporary(rel: Path) -> bool:
-    """A half-written file of lminterp.io (.name.XXXX.tmp) or a staging directory of an unpack."""
-    return any(p.startswith(".") and (p.endswith(".tmp") or p.startswith(".unpack.")) for p in rel.parts)
+    """A half-written file of lminterp.io (.name.XXXX.tmp), a staging directory of an unpack, or a training
+    checkpoint left by a killed job (lminterp/checkpoints.py)."""
+    return any(p == ".checkpoints" or (p.startswith(".") and (p.endswith(".tmp") or p.startswith(".unpack.")))
+               for p in rel.parts)
 
 
 def members(results_dir: str | os.PathLike) -> list[Path]:

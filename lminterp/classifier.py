@@ -20,7 +20,7 @@ from typing import Sequence
 import numpy as np
 import torch
 
-from .io import atomic_dir, write_json
+from .io import atomic_dir, write_result_json
 from .pretrain import _progress, default_device, hf_progress, lr_lambda
 
 
@@ -273,7 +273,7 @@ def train_classifier(
         with atomic_dir(out_dir) as tmp, hf_progress(progress):
             model.save_pretrained(tmp)
             tokenizer.save_pretrained(tmp)
-            write_json(Path(tmp) / "metrics.json", metrics)
+            write_result_json(Path(tmp) / "metrics.json", metrics)
     return (metrics, model) if return_model else metrics
 
 

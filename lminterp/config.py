@@ -102,7 +102,83 @@ def _fail(key: str, message: str) -> None:
     raise ConfigError(f"config key `{key}`: {message}")
 
 
+# The linear layers of the Llama architecture the tiny world pretrains (what LoRA can target there)
+LLAMA_LINEAR = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
+
+
+def _words(text: str) -> int:
+    """A lower bound of a text's length in tokens (every word is at least one token)."""
+    return len(str(text).split())
+
+
+def _check_tiny_world_models(cfg: dict) -> None:
+    """What the models built here can hold: heads dividing widths, lengths within the positions, LoRA targets that
+    exist. Lengths use a lower bound of the token counts (one per word), so a refusal here is never spurious."""
+    arch = cfg["base_model"]["architecture"]
+    heads, kv = arch["num_attention_heads"], arch.get("num_key_value_heads", arch["num_attention_heads"])
+    if arch["hidden_size"] % heads:
+        _fail("base_model.architecture.hidden_size", f"must be divisible by num_attention_heads ({arch['hidden_size']} "
+              f"is not a multiple of {heads})")
+    if heads % kv:
+        _fail("base_model.architecture.num_key_value_heads", f"must divide num_attention_heads ({kv} does not "
+              f"divide {heads})")
+    positions = arch.get("max_position_embeddings", 10**9)
+    if cfg["base_model"]["pretrain"]["max_length"] > positions:
+        _fail("base_model.pretrain.max_length", f"must not exceed base_model.architecture.max_position_embeddings "
+              f"({positions})")
+    if cfg["lora"]["max_length"] > positions:
+        _fail("lora.max_length", f"must not exceed base_model.architecture.max_position_embeddings ({positions})")
+    prefixes = [p for a in cfg["attributes"].values() for p in a["system_prompts"].values()]
+    prefixes.append(cfg["prompted"]["instruction"])
+    prefix = max(_words(p) for p in prefixes)
+    if cfg["perplexity"]["max_length"] + prefix > positions:
+        _fail("perplexity.max_length", f"a window of {cfg['perplexity']['max_length']} tokens after the longest "
+              f"conditioning prefix (at least {prefix} tokens: a system prompt or the prompted instruction) exceeds "
+              f"the base model's {positions} positions; at most {positions - prefix}")
+    if cfg["generation"]["max_new_tokens"] + prefix + 1 > positions:
+        _fail("generation.max_new_tokens", f"a prompt after the longest conditioning prefix (at least {prefix + 1} "
+              f"tokens) plus {cfg['generation']['max_new_tokens']} new tokens exceeds the base model's {positions} "
+              f"positions; at most {positions - prefix - 1}")
+    unknown = [m for m in cfg["lora"]["target_modules"] if m not in LLAMA_LINEAR]
+    if unknown:
+        _fail("lora.target_modules", f"{unknown} are not linear layers of the tiny world's Llama base (allowed: "
+              f"{', '.join(LLAMA_LINEAR)})")
+    clf = cfg["classifier"]["architecture"]
+    if clf.get("hidden_size", 64) % clf.get("num_attention_heads", 2):
+        _fail("classifier.architecture.hidden_size", f"must be divisible by classifier.architecture."
+              f"num_attention_heads ({clf.get('hidden_size')} is not a multiple of {clf.get('num_attention_heads')})")
+    if "max_position_embeddings" in clf and clf["max_position_embeddings"] < cfg["classifier"]["max_length"] + 2:
+        _fail("classifier.max_length", f"needs classifier.architecture.max_position_embeddings of at least "
+              f"max_length + 2 (RoBERTa's offset); at most {clf['max_position_embeddings'] - 2}")
+
+
+def _check_distinct_names(cfg: dict) -> None:
+    """Grid values are written into model names with DIGITS decimals: two values that round alike would be one
+    model (and one file), which Snakemake reports only as a duplicate output pattern."""
+    from lminterp.specs import DIGITS
+
+    grids = {"single_attribute.alphas": cfg["single_attribute"]["alphas"],
+             "single_attribute.extrapolation_alphas": cfg["single_attribute"]["extrapolation_alphas"],
+             "entanglement.alphas": cfg["entanglement"]["alphas"],
+             "multi_attribute.alphas": cfg["multi_attribute"]["alphas"],
+             "multi_attribute.lambdas": cfg["multi_attribute"]["lambdas"],
+             "baselines.raw_strengths": cfg["baselines"]["raw_strengths"],
+             "prompted.table6_alphas": cfg["prompted"]["table6_alphas"]}
+    for key, values in grids.items():
+        seen: dict[float, float] = {}
+        for v in values:
+            r = round(float(v), DIGITS)
+            if r in seen and seen[r] != v:
+                _fail(key, f"{seen[r]!r} and {v!r} are the same model once written with {DIGITS} decimals (model "
+                      f"names); keep grid values at least 1e-{DIGITS} apart")
+            seen[r] = v
+
+
 def _check_semantics(cfg: dict) -> None:
+    _check_distinct_names(cfg)
+    if cfg["prompted"]["table6_prompt_id"] >= cfg["data"]["prompts"]:
+        _fail("prompted.table6_prompt_id", f"must be below data.prompts ({cfg['data']['prompts']}): prompts are "
+              "numbered from 0")
     attributes = list(cfg["attributes"])
     if cfg["world"] == "tiny":
         from lminterp.world import ATTRIBUTES as WORLD_ATTRIBUTES
@@ -118,11 +194,7 @@ def _check_semantics(cfg: dict) -> None:
                     _fail(f"tiny_world.correlations.{k}.attributes", f"unknown attribute {x!r} (known: {', '.join(attributes)})")
             if a == b:
                 _fail(f"tiny_world.correlations.{k}.attributes", "the two attributes must differ")
-        arch = cfg["base_model"]["architecture"]
-        if arch["hidden_size"] % arch["num_attention_heads"]:
-            _fail("base_model.architecture.hidden_size", "must be divisible by num_attention_heads")
-        if cfg["base_model"]["pretrain"]["max_length"] > arch.get("max_position_embeddings", 10**9):
-            _fail("base_model.pretrain.max_length", "must not exceed base_model.architecture.max_position_embeddings")
+        _check_tiny_world_models(cfg)
     grid = cfg["entanglement"]["alphas"]
     if sorted(grid) != grid or len(set(grid)) != len(grid) or 0 not in grid:
         _fail("entanglement.alphas", f"must be strictly increasing and contain 0 (got {grid})")

@@ -74,3 +74,33 @@ def read_jsonl(path: str | os.PathLike) -> list[dict]:
 def read_json(path: str | os.PathLike):
     with open(path, encoding="utf-8") as f:
         return json.load(f)
+
+
+# Wall-clock measurements and thread counts differ between identical runs, so they never go into a result file
+# (identical results must give identical bytes, or checksums mean nothing): write_result_json prints them to the
+# job's log instead.
+TIMING_KEYS = frozenset({"seconds", "seconds_per_step", "seconds_per_epoch", "train_seconds",
+                         "train_seconds_per_epoch", "tokens_per_second", "torch_threads"})
+
+
+def without_timings(obj):
+    """`obj` with every TIMING_KEYS entry removed, at any depth."""
+    if isinstance(obj, dict):
+        return {k: without_timings(v) for k, v in obj.items() if k not in TIMING_KEYS}
+    if isinstance(obj, (list, tuple)):
+        return [without_timings(v) for v in obj]
+    return obj
+
+
+def timings_of(obj) -> dict:
+    """The TIMING_KEYS entries of `obj`'s top level (what write_result_json logs)."""
+    return {k: v for k, v in obj.items() if k in TIMING_KEYS} if isinstance(obj, dict) else {}
+
+
+def write_result_json(path: str | os.PathLike, metrics: dict) -> None:
+    """Write training metrics without their timings; the timings go to stdout (the job's log)."""
+    write_json(path, without_timings(metrics))
+    timings = timings_of(metrics)
+    if timings:
+        print(f"timings of {Path(path).parent.name}/{Path(path).name} (not written to it): {json.dumps(timings)}")
+

@@ -28,7 +28,9 @@ from typing import Sequence
 import numpy as np
 import torch
 
-from .io import atomic_dir, write_json
+from .adapter_files import normalise_adapter_config, write_base_record
+from .checkpoints import Checkpointer, checkpoint_dir, restore_trainable, trainable_state, training_key
+from .io import atomic_dir, write_result_json
 from .pretrain import (
     _progress,
     default_device,
@@ -198,8 +200,11 @@ def _train_one(
     autocast_dtype,
     progress: bool,
     desc: str,
+    checkpoint_every: int = 0,
 ):
-    """Wrap `model` with a fresh LoRA adapter, train it, save it, and return (metrics, unloaded base)."""
+    """Wrap `model` with a fresh LoRA adapter, train it, save it, and return (metrics, unloaded base). With
+    `checkpoint_every` and an `out_dir`, the loop's state is saved every that many steps (and at the end) beside
+    the output and resumed from when the same training is run again (lminterp/checkpoints.py)."""
     from peft import LoraConfig, get_peft_model
 
     texts = list(texts)
@@ -212,6 +217,13 @@ def _train_one(
     eval_seqs = encode_lm_texts(tokenizer, list(eval_texts), max_length) if eval_texts else None
 
     target_modules = list(target_modules)
+    ckpt = Checkpointer(checkpoint_dir(out_dir) if out_dir is not None else None, checkpoint_every,
+                        training_key(texts=texts, n_steps=n_steps, r=r, lora_alpha=lora_alpha, dropout=dropout,
+                                     target_modules=target_modules, learning_rate=learning_rate,
+                                     batch_size=batch_size, max_length=max_length, seed=seed,
+                                     warmup_ratio=warmup_ratio, schedule=schedule, min_lr_ratio=min_lr_ratio,
+                                     weight_decay=weight_decay, grad_clip=grad_clip, base=base_digest(model),
+                                     autocast=str(autocast_dtype)))
     config = LoraConfig(
         task_type="CAUSAL_LM",
         r=int(r),
@@ -250,9 +262,20 @@ def _train_one(
     peft_model.train()
     losses: list[float] = []
     n_tokens = 0
+    start = 0
+    resumed = ckpt.load()
+    if resumed is not None:
+        restore_trainable(peft_model, resumed["params"])
+        optimizer.load_state_dict(resumed["optimizer"])
+        scheduler.load_state_dict(resumed["scheduler"])
+        losses, n_tokens, start = list(resumed["losses"]), int(resumed["n_tokens"]), int(resumed["step"])
+        for _ in range(start):              # the batch order: replay the seeded stream up to the step
+            take(stream, batch_size)
+        torch.set_rng_state(resumed["torch_rng"])
     t0 = time.perf_counter()
     bar = _progress(n_steps, desc, progress)
-    for step in range(n_steps):
+    bar.update(start)
+    for step in range(start, n_steps):
         batch = lm_batch([seqs[i] for i in take(stream, batch_size)], pad_id, dev)
         with autocast():
             loss = lm_loss(peft_model, batch)
@@ -267,6 +290,10 @@ def _train_one(
         bar.update(1)
         if step % 10 == 0 or step == n_steps - 1:
             bar.set_postfix(loss=f"{losses[-1]:.3f}", refresh=False)
+        if ckpt.due(step + 1, n_steps):
+            ckpt.save({"step": step + 1, "params": trainable_state(peft_model), "optimizer": optimizer.state_dict(),
+                       "scheduler": scheduler.state_dict(), "torch_rng": torch.get_rng_state(),
+                       "losses": losses, "n_tokens": n_tokens})
     bar.close()
     seconds = time.perf_counter() - t0
     peft_model.eval()
@@ -291,7 +318,9 @@ def _train_one(
         save_embeddings = any(any(e in m for e in _EMBEDDING_NAMES) for m in target_modules)
         with atomic_dir(out_dir) as tmp:
             peft_model.save_pretrained(tmp, save_embedding_layers=save_embeddings)
-            write_json(Path(tmp) / "training_metrics.json", metrics)
+            normalise_adapter_config(tmp)
+            write_base_record(tmp, peft_model.get_base_model().config.to_dict())
+            write_result_json(Path(tmp) / "training_metrics.json", metrics)
 
     base = peft_model.unload()  # remove the LoRA layers without merging
     for attr in ("peft_config", "_hf_peft_config_loaded"):
@@ -299,6 +328,18 @@ def _train_one(
             delattr(base, attr)
     del peft_model, optimizer, params
     return metrics, base
+
+
+def base_digest(model: torch.nn.Module) -> str:
+    """A cheap fingerprint of a base model's weights (names, shapes, sums), so that a checkpoint trained on another
+    base (one retrained since) is never resumed from."""
+    import hashlib
+
+    h = hashlib.sha256()
+    with torch.no_grad():
+        for name, p in model.named_parameters():
+            h.update(f"{name}{tuple(p.shape)}{float(p.detach().float().sum()):.9e}".encode())
+    return h.hexdigest()
 
 
 def train_lora_adapters(
@@ -325,8 +366,10 @@ def train_lora_adapters(
     device=None,
     progress: bool = True,
     verify_base: bool = True,
+    checkpoint_every: int = 0,
 ) -> list[dict]:
-    """Train several LoRA adapters, one after another, on one loaded base model.
+    """Train several LoRA adapters, one after another, on one loaded base model (with `checkpoint_every`, each
+    resumable after a kill; the checkpoints are deleted once every adapter is saved).
 
     `jobs` is a list of dicts, each with ``texts`` and ``out_dir`` and optionally ``eval_texts``,
     ``name`` (progress-bar label) and overrides of any keyword argument above (``seed``, ``steps``,
@@ -384,15 +427,18 @@ def train_lora_adapters(
             warnings.filterwarnings("ignore", message=".*is_gradient_checkpointing.*", category=FutureWarning)
             metrics, model = _train_one(
                 model, tokenizer, texts, out_dir=out_dir, eval_texts=eval_texts, autocast_dtype=autocast_dtype,
-                progress=progress, desc=f"lora {name}", **kw,
+                progress=progress, desc=f"lora {name}", checkpoint_every=checkpoint_every, **kw,
             )
         if snapshot is not None:
             snapshot.check(model)
             metrics["base_unchanged"] = True
             if out_dir is not None:
-                write_json(Path(out_dir) / "training_metrics.json", metrics)
+                write_result_json(Path(out_dir) / "training_metrics.json", metrics)
         metrics["quantization"] = quantization
         results.append(metrics)
+    for job in jobs:                        # every adapter is written: the checkpoints have served
+        if job.get("out_dir") is not None:
+            Checkpointer(checkpoint_dir(job["out_dir"]), 1, "").clear()
     return results
 
 
@@ -430,7 +476,7 @@ def train_lora_adapter(
     )[0]
 
 
-def train_lora_from_config(base_dir, jobs: Sequence[dict], lora: dict, seed: int) -> list[dict]:
+def train_lora_from_config(base_dir, jobs: Sequence[dict], lora: dict, seed: int, checkpoint_every: int = 0) -> list[dict]:
     """`train_lora_adapters` with the hyperparameters of the config's ``lora`` section (keys r, alpha,
     dropout and the keyword names of `train_lora_adapters`), as the workflow's training jobs call it.
     Without quantization, bitsandbytes is hidden from the job before peft is imported (see
@@ -441,4 +487,4 @@ def train_lora_from_config(base_dir, jobs: Sequence[dict], lora: dict, seed: int
     if not lora.get("quantization"):
         hide_bitsandbytes()
     return train_lora_adapters(base_dir, None, jobs, r=lora.pop("r"), lora_alpha=lora.pop("alpha"),
-                               dropout=lora.pop("dropout"), seed=seed, **lora)
+                               dropout=lora.pop("dropout"), seed=seed, checkpoint_every=checkpoint_every, **lora)

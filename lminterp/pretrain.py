@@ -21,7 +21,8 @@ from typing import Iterator, Sequence
 import numpy as np
 import torch
 
-from .io import atomic_dir, write_json
+from .checkpoints import Checkpointer, checkpoint_dir, restore_trainable, trainable_state, training_key
+from .io import atomic_dir, write_result_json
 
 # --------------------------------------------------------------------------------------- helpers
 
@@ -210,8 +211,10 @@ def pretrain_base_model(
     device=None,
     progress: bool = True,
     return_model: bool = False,
+    checkpoint_every: int = 0,
 ) -> dict:
-    """Train a fresh Llama on `texts` for `steps` optimizer steps and save it (with the tokenizer).
+    """Train a fresh Llama on `texts` for `steps` optimizer steps and save it (with the tokenizer). With
+    `checkpoint_every` and an `out_dir`, resumable after a kill (lminterp/checkpoints.py).
 
     Returns metrics: ``train_loss`` (last step), ``train_loss_last10pct`` (mean of the last 10% of
     steps), ``eval_loss_initial`` / ``eval_loss`` (token-weighted held-out loss before/after
@@ -245,9 +248,25 @@ def pretrain_base_model(
     stream = index_stream(len(seqs), np.random.default_rng(seed))
     losses: list[float] = []
     n_tokens = 0
+    ckpt = Checkpointer(checkpoint_dir(out_dir) if out_dir is not None else None, checkpoint_every,
+                        training_key(texts=texts, arch=arch, vocab=len(tokenizer), steps=steps, batch_size=batch_size,
+                                     learning_rate=learning_rate, warmup_steps=warmup_steps, max_length=max_length,
+                                     seed=seed, weight_decay=weight_decay, betas=betas, schedule=schedule,
+                                     min_lr_ratio=min_lr_ratio, grad_clip=grad_clip))
+    start = 0
+    resumed = ckpt.load()
+    if resumed is not None:
+        restore_trainable(model, resumed["params"])
+        optimizer.load_state_dict(resumed["optimizer"])
+        scheduler.load_state_dict(resumed["scheduler"])
+        losses, n_tokens, start = list(resumed["losses"]), int(resumed["n_tokens"]), int(resumed["step"])
+        for _ in range(start):              # the batch order: replay the seeded stream up to the step
+            take(stream, batch_size)
+        torch.set_rng_state(resumed["torch_rng"])
     t0 = time.perf_counter()
     bar = _progress(steps, "pretrain", progress)
-    for step in range(steps):
+    bar.update(start)
+    for step in range(start, steps):
         batch = lm_batch([seqs[i] for i in take(stream, batch_size)], pad_id, dev)
         loss = lm_loss(model, batch)
         optimizer.zero_grad(set_to_none=True)
@@ -261,6 +280,10 @@ def pretrain_base_model(
         bar.update(1)
         if step % 10 == 0 or step == steps - 1:
             bar.set_postfix(loss=f"{losses[-1]:.3f}", lr=f"{scheduler.get_last_lr()[0]:.2e}", refresh=False)
+        if ckpt.due(step + 1, steps) and step + 1 < steps:
+            ckpt.save({"step": step + 1, "params": trainable_state(model), "optimizer": optimizer.state_dict(),
+                       "scheduler": scheduler.state_dict(), "torch_rng": torch.get_rng_state(),
+                       "losses": losses, "n_tokens": n_tokens})
     bar.close()
     seconds = time.perf_counter() - t0
 
@@ -283,6 +306,7 @@ def pretrain_base_model(
     if out_dir is not None:
         with hf_progress(progress):
             save_base_model(model, tokenizer, out_dir, metrics)
+        ckpt.clear()
     return (metrics, model) if return_model else metrics
 
 
@@ -292,7 +316,7 @@ def save_base_model(model, tokenizer, out_dir: str | os.PathLike, metrics: dict 
         model.save_pretrained(tmp)
         tokenizer.save_pretrained(tmp)
         if metrics is not None:
-            write_json(Path(tmp) / "training_metrics.json", metrics)
+            write_result_json(Path(tmp) / "training_metrics.json", metrics)
     return Path(out_dir)
 
 

@@ -185,7 +185,7 @@ def load_sweep(base_dir, adapters: dict, spec_names, *, system_prompts: dict | N
 
     model, tokenizer = load_base_model(base_dir)
     if adapters:
-        attach_bank(model, AdapterBank.from_dirs(adapters))
+        attach_bank(model, AdapterBank.from_dirs(adapters, base=model))   # each adapter checked against the base
     scaling = None
     if scaling_csv is not None:
         table = pd.read_csv(scaling_csv)

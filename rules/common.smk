@@ -232,6 +232,10 @@ def report_items(wildcards=None):
 
 # Dial a style (rules/dial.smk)
 REQUEST_NAME = "[A-Za-z0-9_-]+"
+_missing_requests = [n for n in config["dial"]["requests"] if not Path(f"requests/{n}.yaml").is_file()]
+if _missing_requests:
+    raise WorkflowError(f"config key `dial.requests`: no file requests/{_missing_requests[0]}.yaml (of "
+                        f"{', '.join(_missing_requests)}); write it (README, 'Dial a style') or remove the name")
 
 SCORED = {s for ss in SWEEPS.values() for s in ss}     # every model a generation sweep generates and scores
 DIAL_FIT_SPECS = sorted((s for s in SCORED if s.method == "interp"), key=S.spec_name)   # the measured grids

@@ -11,6 +11,7 @@ rule tiny_world_data:
         ),
         perplexity=f"{RESULTS}/data/perplexity.txt",
         summary=f"{RESULTS}/data/summary.json",
+        manifest=f"{RESULTS}/data/manifests/tiny_world.json",   # line counts and sha256: readers verify them
     params:
         seed=config["seed"],
         attributes=config["attributes"],
@@ -35,7 +36,8 @@ rule tiny_world_data:
 # what generates from them.
 rule tiny_world_prompts:
     output:
-        PROMPTS,
+        prompts=PROMPTS,
+        manifest=f"{RESULTS}/data/manifests/prompts.json",
     params:
         seed=config["seed"],
         prompts=config["data"]["prompts"],

@@ -4,7 +4,8 @@ config, not from the rule's params, so that changing it reruns nothing."""
 import json
 
 from lminterp.generation import GenerationStats, SamplingConfig, generate
-from lminterp.io import read_jsonl, write_jsonl
+from lminterp.io import write_jsonl
+from lminterp.manifest import read_split_jsonl
 from lminterp.recipes import load_sweep
 from lminterp.runtime import job_setup
 
@@ -16,7 +17,7 @@ model, tokenizer, recipes = load_sweep(
     dexperts_top_p=p.recipe.get("dexperts_top_p"), scaling_csv=snakemake.input.get("scaling"),
     instruction=p.recipe.get("instruction"))
 tokenizer.padding_side = "left"
-prompts = [r["prompt"] for r in sorted(read_jsonl(snakemake.input.prompts), key=lambda r: r["prompt_id"])]
+prompts = [r["prompt"] for r in sorted(read_split_jsonl(snakemake.input.prompts), key=lambda r: r["prompt_id"])]
 sampling = SamplingConfig(max_new_tokens=gen["max_new_tokens"], temperature=gen["temperature"],
                           top_p=gen["top_p"], noise=gen["noise"],
                           batch_rows=snakemake.config["generation"]["batch_rows"])

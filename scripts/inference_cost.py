@@ -4,7 +4,8 @@ import json
 
 from lminterp.generation import SamplingConfig
 from lminterp.inference_cost import measure
-from lminterp.io import read_jsonl, write_json
+from lminterp.io import write_json
+from lminterp.manifest import read_split_jsonl
 from lminterp.recipes import load_sweep
 from lminterp.runtime import job_setup
 
@@ -13,7 +14,7 @@ p = snakemake.params
 model, tokenizer, recipes = load_sweep(snakemake.input.base, p.adapters, [s for s, _, _ in p.specs],
                                        system_prompts=p.system_prompts, dexperts_top_p=p.dexperts_top_p)
 tokenizer.padding_side = "left"
-prompts = [r["prompt"] for r in sorted(read_jsonl(snakemake.input.prompts), key=lambda r: r["prompt_id"])]
+prompts = [r["prompt"] for r in sorted(read_split_jsonl(snakemake.input.prompts), key=lambda r: r["prompt_id"])]
 gen = p.sampling
 sampling = SamplingConfig(max_new_tokens=gen["max_new_tokens"], temperature=gen["temperature"], top_p=gen["top_p"],
                           noise=gen["noise"], batch_rows=snakemake.config["generation"]["batch_rows"])

@@ -1,6 +1,7 @@
 """Perplexity of every model of a sweep on the perplexity corpus (sliding window, token-weighted),
 from one load of the base model and its adapter bank."""
 from lminterp.io import write_json
+from lminterp.manifest import read_split_text
 from lminterp.perplexity import perplexity
 from lminterp.recipes import load_sweep
 from lminterp.runtime import job_setup
@@ -11,7 +12,7 @@ model, tokenizer, recipes = load_sweep(
     snakemake.input.base, p.adapters, p.specs, system_prompts=p.recipe.get("system_prompts"),
     scaling_csv=snakemake.input.get("scaling"),  # no DExperts base nucleus: see lminterp.perplexity
     instruction=p.recipe.get("instruction"))
-text = open(snakemake.input.corpus, encoding="utf-8").read()
+text = read_split_text(snakemake.input.corpus)
 results = perplexity(model, tokenizer, text, recipes, max_length=p.perplexity["max_length"],
                      stride=p.perplexity["stride"])
 for name, path in zip(p.specs, snakemake.output):

@@ -1,6 +1,7 @@
 """The tiny world's data: pretraining corpus, per-attribute LM and classifier splits, perplexity corpus."""
 from lminterp.data import write_tiny_world
 from lminterp.io import write_json
+from lminterp.manifest import write_manifest
 from lminterp.runtime import job_setup
 from lminterp.world import WorldSpec
 
@@ -22,3 +23,5 @@ summary = write_tiny_world(
     n_perplexity_texts=p.world["perplexity_texts"],
 )
 write_json(snakemake.output.summary, summary)
+out = snakemake.output
+write_manifest(p.out_dir, "tiny_world", [out.pretrain, *out.lm, *out.classifier, out.perplexity])

@@ -6,16 +6,17 @@ from pathlib import Path
 import numpy as np
 
 from lminterp.classifier import score_texts, train_classifier
-from lminterp.io import read_jsonl, write_json
+from lminterp.io import write_json
+from lminterp.manifest import read_split_jsonl
 from lminterp.runtime import job_setup
 from lminterp.tokenizer import load_tokenizer
 
 job_setup(snakemake.log[0], threads=snakemake.threads, seed=snakemake.params.seed)
 cfg = dict(snakemake.params.classifier)
 arch = cfg.pop("architecture")
-test = read_jsonl(snakemake.input.test)
+test = read_split_jsonl(snakemake.input.test)
 metrics, model = train_classifier(
-    read_jsonl(snakemake.input.train), read_jsonl(snakemake.input.validation), test,
+    read_split_jsonl(snakemake.input.train), read_split_jsonl(snakemake.input.validation), test,
     load_tokenizer(snakemake.input.tokenizer, padding_side="right"), arch,
     out_dir=snakemake.output[0], seed=snakemake.params.seed, return_model=True, **cfg,
 )

@@ -17,7 +17,8 @@ def built(tmp_path):
              "results/data/sentiment/lm_train_1.txt": b"a text\n",
              "results/claims.csv": b"rebuilt\n", "results/checks.json": b"{}\n",
              "results/base/tokenizer/.snakemake_timestamp": b"",
-             "results/scores/.interp.csv.123.tmp": b"half-written"}
+             "results/scores/.interp.csv.123.tmp": b"half-written",
+             "results/adapters/anchor/.checkpoints/humor-1/state.pt": b"a killed job's training state"}
     for i, (rel, data) in enumerate(files.items()):
         path = work / rel
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -53,6 +54,7 @@ def test_round_trip_keeps_bytes_and_times_and_leaves_out_what_is_rebuilt(built, 
     assert (fresh / "results/base/tokenizer").stat().st_mtime == 1_600_000_000
     assert not (fresh / "results/claims.csv").exists() and not (fresh / "results/checks.json").exists()
     assert not list((fresh / "results/scores").glob(".*"))                      # no temporary file travels
+    assert not (fresh / "results/adapters/anchor/.checkpoints").exists()       # nor a stale checkpoint
     assert [p.name for p in fresh.iterdir()] == ["results"]                     # no staging left behind
 
 

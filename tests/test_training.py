@@ -368,3 +368,156 @@ def test_lora_from_config_hides_bitsandbytes_and_trains_the_same(base, corpus, t
     a = load_file(tmp_path / "hidden" / "adapter_model.safetensors")
     b = load_file(tmp_path / "plain" / "adapter_model.safetensors")
     assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+
+
+# ------------------------------------------------------------------ adapters that cannot be silently wrong
+@pytest.fixture(scope="module")
+def trained_adapter(base, corpus, tmp_path_factory):
+    _, base_dir = base
+    out = tmp_path_factory.mktemp("checked") / "adapter"
+    train_lora_adapter(base_dir, None, corpus["marker_train"], out_dir=out, **dict(LORA_KW, steps=3))
+    return base_dir, out
+
+
+def _load_checked(base_dir, adapter_dir):
+    from lminterp.recipes import load_sweep
+
+    return load_sweep(base_dir, {"x-1": str(adapter_dir)}, [])
+
+
+def _copy(src, tmp_path):
+    import shutil
+
+    dst = tmp_path / "copy"
+    shutil.copytree(src, dst)
+    return dst
+
+
+def test_adapter_files_are_byte_stable_and_carry_no_timings(trained_adapter):
+    """adapter_config.json in a fixed order (peft keeps target_modules as a set), training_metrics.json without
+    wall-clock times: identical trainings give identical bytes (the timings go to the job's log)."""
+    _, out = trained_adapter
+    cfg_text = (out / "adapter_config.json").read_text()
+    cfg = json.loads(cfg_text)
+    assert cfg["target_modules"] == sorted(cfg["target_modules"]) and list(cfg) == sorted(cfg)
+    metrics = json.loads((out / "training_metrics.json").read_text())
+    assert not {"seconds", "seconds_per_step", "tokens_per_second", "torch_threads"} & set(metrics)
+    assert json.loads((out / "lminterp_base.json").read_text())["fingerprint"]
+
+
+def test_a_checked_adapter_loads(trained_adapter):
+    base_dir, out = trained_adapter
+    model, _, _ = _load_checked(base_dir, out)
+    assert any("lora" not in n and type(m).__name__ == "MixedLoRALinear" for n, m in model.named_modules())
+
+
+@pytest.mark.parametrize("damage, message", [
+    ("drop one layer's factors", "lacks the LoRA factors of 1 of the 14 layers"),
+    ("rank in the config", "has rank 8, adapter_config.json says r = 4"),
+    ("fewer target modules", "factors for layers its target_modules .* do not name"),
+    ("no base record", "no lminterp_base.json"),
+    ("another base", "trained on another base model"),
+])
+def test_a_damaged_adapter_is_refused_by_name(trained_adapter, tmp_path, damage, message):
+    from safetensors.torch import load_file, save_file
+
+    base_dir, out = trained_adapter
+    bad = _copy(out, tmp_path)
+    cfg_path, st_path = bad / "adapter_config.json", bad / "adapter_model.safetensors"
+    cfg = json.loads(cfg_path.read_text())
+    if damage == "drop one layer's factors":
+        tensors = load_file(st_path)
+        gone = sorted(k for k in tensors if "layers.1.self_attn.v_proj" in k)
+        assert len(gone) == 2
+        save_file({k: v for k, v in tensors.items() if k not in gone}, st_path)
+    elif damage == "rank in the config":
+        cfg_path.write_text(json.dumps({**cfg, "r": 4}))
+    elif damage == "fewer target modules":
+        cfg_path.write_text(json.dumps({**cfg, "target_modules": [m for m in cfg["target_modules"] if m != "q_proj"]}))
+    elif damage == "no base record":
+        (bad / "lminterp_base.json").unlink()
+    elif damage == "another base":
+        record = json.loads((bad / "lminterp_base.json").read_text())
+        (bad / "lminterp_base.json").write_text(json.dumps({**record, "fingerprint": "0" * 16}))
+    with pytest.raises(ValueError, match=message) as err:
+        _load_checked(base_dir, bad)
+    assert str(bad) in str(err.value)          # the message names the file
+
+
+# ------------------------------------------------------------------ training that survives a kill
+class _Killed(Exception):
+    pass
+
+
+def _kill_after(monkeypatch, module, calls: int):
+    """Make the training loop die at its `calls`-th loss, as a SIGKILL would (nothing after it runs)."""
+    real = module.lm_loss
+    seen = {"n": 0}
+
+    def dying(*args, **kwargs):
+        seen["n"] += 1
+        if seen["n"] > calls:
+            raise _Killed
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(module, "lm_loss", dying)
+
+
+def _files(d):
+    return {p.name: p.read_bytes() for p in sorted(d.iterdir()) if p.is_file()}
+
+
+def test_lora_training_resumes_to_the_same_bytes(base, corpus, tmp_path, monkeypatch):
+    from lminterp import lora_training as LT
+    from lminterp.checkpoints import checkpoint_dir
+
+    _, base_dir = base
+    kw = dict(LORA_KW, steps=7, checkpoint_every=3)
+    jobs = lambda root: [dict(texts=corpus["marker_train"], out_dir=root / "a"),      # noqa: E731
+                         dict(texts=make_texts(60, seed=9), out_dir=root / "b")]
+    LT.train_lora_adapters(base_dir, None, jobs(tmp_path / "straight"), **kw)
+    # killed in the second adapter's 5th step: the first is finished, the second has a checkpoint at step 3
+    _kill_after(monkeypatch, LT, 7 + 4)
+    with pytest.raises(_Killed):
+        LT.train_lora_adapters(base_dir, None, jobs(tmp_path / "killed"), **kw)
+    monkeypatch.undo()
+    assert (checkpoint_dir(tmp_path / "killed" / "b") / "state.pt").exists()
+    import shutil
+
+    shutil.rmtree(tmp_path / "killed" / "a")           # Snakemake deletes a killed job's outputs before the rerun
+    _kill_after(monkeypatch, LT, 7 - 3)                 # the rerun may run only the 4 steps left of adapter b
+    LT.train_lora_adapters(base_dir, None, jobs(tmp_path / "killed"), **kw)
+    for name in ("a", "b"):
+        assert _files(tmp_path / "killed" / name) == _files(tmp_path / "straight" / name), name
+    assert not (tmp_path / "killed" / ".checkpoints").exists()      # cleaned up once every adapter is written
+
+
+def test_a_checkpoint_of_other_settings_is_not_resumed(base, corpus, tmp_path, monkeypatch):
+    from lminterp import lora_training as LT
+
+    _, base_dir = base
+    kw = dict(LORA_KW, steps=6, checkpoint_every=2)
+    _kill_after(monkeypatch, LT, 3)
+    with pytest.raises(_Killed):
+        LT.train_lora_adapters(base_dir, None, [dict(texts=corpus["marker_train"], out_dir=tmp_path / "x")], **kw)
+    monkeypatch.undo()
+    other = dict(kw, learning_rate=kw["learning_rate"] * 2)
+    LT.train_lora_adapters(base_dir, None, [dict(texts=corpus["marker_train"], out_dir=tmp_path / "x")], **other)
+    LT.train_lora_adapters(base_dir, None, [dict(texts=corpus["marker_train"], out_dir=tmp_path / "y")], **other)
+    assert _files(tmp_path / "x") == _files(tmp_path / "y")
+
+
+def test_pretraining_resumes_to_the_same_bytes(corpus, tokenizer, tmp_path, monkeypatch):
+    from lminterp import pretrain as P
+
+    tok, _ = tokenizer
+    kw = dict(PRETRAIN_KW, steps=9, checkpoint_every=4)
+    P.pretrain_base_model(corpus["train"], tok, TINY_ARCH, out_dir=tmp_path / "straight", **kw)
+    _kill_after(monkeypatch, P, 6)
+    with pytest.raises(_Killed):
+        P.pretrain_base_model(corpus["train"], tok, TINY_ARCH, out_dir=tmp_path / "killed", **kw)
+    monkeypatch.undo()
+    _kill_after(monkeypatch, P, 9 - 4)
+    P.pretrain_base_model(corpus["train"], tok, TINY_ARCH, out_dir=tmp_path / "killed", **kw)
+    assert _files(tmp_path / "killed") == _files(tmp_path / "straight")
+    assert not (tmp_path / ".checkpoints").exists()

@@ -15,9 +15,9 @@ SNAKEMAKE = [sys.executable, "-m", "snakemake"]
 TRAINING = ("tiny_world_data", "tokenizer", "pretrain_base", "train_anchors", "train_gt_mixtures", "train_classifier")
 
 
-def smk(workdir, *args, check=True):
+def smk(workdir, *args, check=True, env=None):
     cmd = SNAKEMAKE + ["--cores", "2", "--directory", str(workdir), *args]
-    proc = subprocess.run(cmd, cwd=workdir, capture_output=True, text=True)
+    proc = subprocess.run(cmd, cwd=workdir, capture_output=True, text=True, env=env)
     if check and proc.returncode != 0:
         raise AssertionError(f"{' '.join(cmd)} failed:\n{proc.stdout[-4000:]}\n{proc.stderr[-4000:]}")
     return proc.stdout + proc.stderr
@@ -267,6 +267,7 @@ AUDIT = {
     "edit an unrelated module (config.py)": (_append("lminterp/config.py"), _expect_nothing),
     "change generation.batch_rows": (_overlay("generation: {batch_rows: 64}\n"), _expect_nothing),
     "change threads_per_job": (_overlay("threads_per_job: 2\n"), _expect_nothing),
+    "change checkpoints.every_steps": (_overlay("checkpoints: {every_steps: 7}\n"), _expect_nothing),
     "widen baselines.raw_strengths": (_overlay("baselines: {raw_strengths: [-2.0, -1.0, 0.0, 1.0, 2.0, 3.0]}\n"),
                                       _expect_raw_strengths),
     "add an extrapolation alpha": (
@@ -439,24 +440,126 @@ def test_smoke_world_reproduces_published_checksums(smoke_world):
     assert not differ and not missing and same, (differ, missing)
 
 
+# ----------------------------------------------------------------------------- a killed job resumes
+@pytest.mark.slow
+def test_a_killed_training_job_resumes_to_the_same_adapter(tmp_path):
+    """SIGKILL the anchor training job (and Snakemake with it) part-way, unlock, rerun with --rerun-incomplete:
+    it resumes from its last checkpoint and writes the same bytes as an uninterrupted run."""
+    import signal
+    import time
+
+    straight = tmp_path / "straight"
+    straight.mkdir()
+    copy_workflow(straight)
+    shutil.copy(ROOT / "tests" / "data" / "micro.yaml", straight / "micro.yaml")
+    (straight / "long.yaml").write_text("lora: {steps: 60}\ncheckpoints: {every_steps: 5}\n")
+    conf = ["--configfile", "micro.yaml", "long.yaml"]
+    smk(straight, "results/base/model", *conf)                  # the base, shared by both runs
+    killed = tmp_path / "killed"
+    shutil.copytree(straight, killed, symlinks=True)
+    target = ["results/adapters/anchor/humor-0", "results/adapters/anchor/humor-1"]
+    smk(straight, *target, *conf)
+
+    cmd = SNAKEMAKE + ["--cores", "1", *target, *conf]
+    proc = subprocess.Popen(cmd, cwd=killed, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
+    state = killed / "results/adapters/anchor/.checkpoints/humor-1/state.pt"
+    deadline = time.time() + 300
+    while not state.exists() and proc.poll() is None and time.time() < deadline:
+        time.sleep(0.02)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert state.exists(), "the job ended before a checkpoint of its second adapter was written"
+    assert not (killed / "results/adapters/anchor/humor-1/adapter_model.safetensors").exists()
+
+    smk(killed, "--unlock", *conf)
+    smk(killed, *target, *conf, "--rerun-incomplete")
+    assert "resuming after step" in (killed / "logs/train/anchors_humor.log").read_text()
+    for pole in ("0", "1"):
+        a, b = straight / f"results/adapters/anchor/humor-{pole}", killed / f"results/adapters/anchor/humor-{pole}"
+        files = sorted(p.name for p in a.iterdir())
+        assert files == sorted(p.name for p in b.iterdir())
+        assert [(a / f).read_bytes() == (b / f).read_bytes() for f in files] == [True] * len(files), pole
+    assert not (killed / "results/adapters/anchor/.checkpoints").exists()
+
+
+# Provably offline: a sitecustomize on PYTHONPATH, imported by Snakemake and by every job process it starts, makes
+# every socket connection to a non-loopback address fail loudly and records it.
+OFFLINE_GUARD = """
+import os, socket
+_log = os.environ["LMINTERP_NETWORK_LOG"]
+_connect, _connect_ex = socket.socket.connect, socket.socket.connect_ex
+def _allowed(sock, address):
+    if sock.family not in (socket.AF_INET, socket.AF_INET6):
+        return True                                  # unix sockets: local by definition
+    host = str(address[0])
+    return host.startswith("127.") or host in ("::1", "localhost")
+def _guarded(real):
+    def connect(self, address, *args):
+        if not _allowed(self, address):
+            with open(_log, "a") as f:
+                f.write(f"pid {os.getpid()}: connect to {address!r}\\n")
+            raise OSError(f"offline test: connection to {address!r} refused")
+        return real(self, address, *args)
+    return connect
+socket.socket.connect, socket.socket.connect_ex = _guarded(_connect), _guarded(_connect_ex)
+"""
+
+
+def offline_env(tmp_path):
+    site = tmp_path / "offline-site"
+    site.mkdir(exist_ok=True)
+    (site / "sitecustomize.py").write_text(OFFLINE_GUARD)
+    log = tmp_path / "network.log"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("HF_", "TRANSFORMERS_"))}   # nothing preset
+    env.update(PYTHONPATH=os.pathsep.join(filter(None, [str(site), env.get("PYTHONPATH")])),
+               LMINTERP_NETWORK_LOG=str(log))
+    return env, log
+
+
+def test_the_offline_guard_catches_a_connection(tmp_path):
+    """The guard itself: a process that reaches for the network is stopped and recorded (else the offline runs
+    below would prove nothing)."""
+    env, log = offline_env(tmp_path)
+    probe = "import socket\ntry:\n    socket.create_connection(('93.184.216.34', 80), timeout=5)\nexcept OSError as e:\n    print(e)"
+    out = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True).stdout
+    assert "offline test: connection to ('93.184.216.34', 80) refused" in out
+    assert "93.184.216.34" in log.read_text()
+
+
+def test_every_module_imports_offline(tmp_path):
+    env, log = offline_env(tmp_path)
+    code = ("import importlib, pkgutil, lminterp\n"
+            "for m in pkgutil.walk_packages(lminterp.__path__, 'lminterp.'):\n"
+            "    importlib.import_module(m.name)\n"
+            "print('imported', len(list(pkgutil.walk_packages(lminterp.__path__))))")
+    proc = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, cwd=ROOT)
+    assert proc.returncode == 0 and "imported" in proc.stdout, proc.stderr[-3000:]
+    assert not log.exists(), log.read_text()
+
+
 @pytest.mark.slow
 def test_two_clean_runs_give_identical_tables(tmp_path):
     """Everything is seeded: two clean runs give byte-identical files, from the data to the scores of every
     kind of sweep (interpolation, DExperts and model arithmetic; the micro-sized anchors are too weak for an
-    alpha scaling, so the scaled baselines are not part of this run)."""
+    alpha scaling, so the scaled baselines are not part of this run). Both runs are offline: every non-loopback
+    connection of Snakemake or any job fails and is recorded, and none was attempted."""
     runs = []
+    env, log = offline_env(tmp_path)
     for k in range(2):
         wf = tmp_path / f"run{k}"
         wf.mkdir()
         copy_workflow(wf)
         shutil.copy(ROOT / "tests" / "data" / "micro.yaml", wf / "micro.yaml")
         smk(wf, "score_fig8_interp_pair", "score_scaling_interp_anchors", "score_scaling_dexperts_raw_single",
-            "score_scaling_arith_raw_single", "--configfile", "micro.yaml")
+            "score_scaling_arith_raw_single", "--configfile", "micro.yaml", env=env)
         runs.append(wf)
+    assert not log.exists(), log.read_text()
     compared = 0
-    for pattern in ("results/scores/*.csv", "results/generations/*.jsonl",
-                    "results/data/**/*.jsonl", "results/base/model/model.safetensors",
-                    "results/adapters/anchor/*/adapter_model.safetensors", "results/classifiers/*/model.safetensors"):
+    # every file of the adapter, classifier and base directories, their JSON included: before the adapter configs
+    # were written in a fixed order and timings kept out of the metrics files, 26 of them differed between runs
+    for pattern in ("results/scores/*.csv", "results/generations/*.jsonl", "results/data/**/*.jsonl",
+                    "results/base/model/*", "results/adapters/anchor/*/*", "results/classifiers/*/*"):
         files = sorted(runs[0].glob(pattern))
         assert files, pattern
         for f in files:

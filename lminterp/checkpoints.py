@@ -81,6 +81,26 @@ class Checkpointer:
                 parent.rmdir()
 
 
+    def resume(self, model, optimizer, scheduler, replay_batches) -> tuple[list[float], int, int]:
+        """Restore a training loop from the last checkpoint, if any: parameters, optimizer, scheduler and torch's
+        random state; `replay_batches(n)` advances the loop's seeded batch stream past n steps. Returns
+        (losses so far, tokens so far, the step to continue from)."""
+        state = self.load()
+        if state is None:
+            return [], 0, 0
+        restore_trainable(model, state["params"])
+        optimizer.load_state_dict(state["optimizer"])
+        scheduler.load_state_dict(state["scheduler"])
+        replay_batches(int(state["step"]))
+        torch.set_rng_state(state["torch_rng"])    # last: what the next step's dropout draws depend on
+        return list(state["losses"]), int(state["n_tokens"]), int(state["step"])
+
+    def save_loop(self, step: int, model, optimizer, scheduler, losses, n_tokens: int) -> None:
+        self.save({"step": step, "params": trainable_state(model), "optimizer": optimizer.state_dict(),
+                   "scheduler": scheduler.state_dict(), "torch_rng": torch.get_rng_state(),
+                   "losses": list(losses), "n_tokens": int(n_tokens)})
+
+
 def trainable_state(model: torch.nn.Module) -> dict[str, torch.Tensor]:
     return {n: p.detach().clone() for n, p in model.named_parameters() if p.requires_grad}
 

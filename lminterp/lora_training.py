@@ -29,7 +29,7 @@ import numpy as np
 import torch
 
 from .adapter_files import normalise_adapter_config, write_base_record
-from .checkpoints import Checkpointer, checkpoint_dir, restore_trainable, trainable_state, training_key
+from .checkpoints import Checkpointer, checkpoint_dir, training_key
 from .io import atomic_dir, write_result_json
 from .pretrain import (
     _progress,
@@ -260,18 +260,8 @@ def _train_one(
     stream = index_stream(len(seqs), np.random.default_rng(seed))
 
     peft_model.train()
-    losses: list[float] = []
-    n_tokens = 0
-    start = 0
-    resumed = ckpt.load()
-    if resumed is not None:
-        restore_trainable(peft_model, resumed["params"])
-        optimizer.load_state_dict(resumed["optimizer"])
-        scheduler.load_state_dict(resumed["scheduler"])
-        losses, n_tokens, start = list(resumed["losses"]), int(resumed["n_tokens"]), int(resumed["step"])
-        for _ in range(start):              # the batch order: replay the seeded stream up to the step
-            take(stream, batch_size)
-        torch.set_rng_state(resumed["torch_rng"])
+    losses, n_tokens, start = ckpt.resume(peft_model, optimizer, scheduler,
+                                          lambda n: [take(stream, batch_size) for _ in range(n)])
     t0 = time.perf_counter()
     bar = _progress(n_steps, desc, progress)
     bar.update(start)
@@ -291,9 +281,7 @@ def _train_one(
         if step % 10 == 0 or step == n_steps - 1:
             bar.set_postfix(loss=f"{losses[-1]:.3f}", refresh=False)
         if ckpt.due(step + 1, n_steps):
-            ckpt.save({"step": step + 1, "params": trainable_state(peft_model), "optimizer": optimizer.state_dict(),
-                       "scheduler": scheduler.state_dict(), "torch_rng": torch.get_rng_state(),
-                       "losses": losses, "n_tokens": n_tokens})
+            ckpt.save_loop(step + 1, peft_model, optimizer, scheduler, losses, n_tokens)
     bar.close()
     seconds = time.perf_counter() - t0
     peft_model.eval()

@@ -21,7 +21,7 @@ from typing import Iterator, Sequence
 import numpy as np
 import torch
 
-from .checkpoints import Checkpointer, checkpoint_dir, restore_trainable, trainable_state, training_key
+from .checkpoints import Checkpointer, checkpoint_dir, training_key
 from .io import atomic_dir, write_result_json
 
 # --------------------------------------------------------------------------------------- helpers
@@ -246,23 +246,13 @@ def pretrain_base_model(
         optimizer, lr_lambda(warmup_steps, steps, schedule, min_lr_ratio)
     )
     stream = index_stream(len(seqs), np.random.default_rng(seed))
-    losses: list[float] = []
-    n_tokens = 0
     ckpt = Checkpointer(checkpoint_dir(out_dir) if out_dir is not None else None, checkpoint_every,
                         training_key(texts=texts, arch=arch, vocab=len(tokenizer), steps=steps, batch_size=batch_size,
                                      learning_rate=learning_rate, warmup_steps=warmup_steps, max_length=max_length,
                                      seed=seed, weight_decay=weight_decay, betas=betas, schedule=schedule,
                                      min_lr_ratio=min_lr_ratio, grad_clip=grad_clip))
-    start = 0
-    resumed = ckpt.load()
-    if resumed is not None:
-        restore_trainable(model, resumed["params"])
-        optimizer.load_state_dict(resumed["optimizer"])
-        scheduler.load_state_dict(resumed["scheduler"])
-        losses, n_tokens, start = list(resumed["losses"]), int(resumed["n_tokens"]), int(resumed["step"])
-        for _ in range(start):              # the batch order: replay the seeded stream up to the step
-            take(stream, batch_size)
-        torch.set_rng_state(resumed["torch_rng"])
+    losses, n_tokens, start = ckpt.resume(model, optimizer, scheduler,
+                                          lambda n: [take(stream, batch_size) for _ in range(n)])
     t0 = time.perf_counter()
     bar = _progress(steps, "pretrain", progress)
     bar.update(start)
@@ -281,9 +271,7 @@ def pretrain_base_model(
         if step % 10 == 0 or step == steps - 1:
             bar.set_postfix(loss=f"{losses[-1]:.3f}", lr=f"{scheduler.get_last_lr()[0]:.2e}", refresh=False)
         if ckpt.due(step + 1, steps) and step + 1 < steps:
-            ckpt.save({"step": step + 1, "params": trainable_state(model), "optimizer": optimizer.state_dict(),
-                       "scheduler": scheduler.state_dict(), "torch_rng": torch.get_rng_state(),
-                       "losses": losses, "n_tokens": n_tokens})
+            ckpt.save_loop(step + 1, model, optimizer, scheduler, losses, n_tokens)
     bar.close()
     seconds = time.perf_counter() - t0
 

@@ -236,7 +236,7 @@ def render(*, items: Sequence[Item], claims: pd.DataFrame, table1: pd.DataFrame 
         out.append(f"<details><summary>{_e(name)}</summary><pre>{_e(json.dumps(doc, indent=2))}</pre></details>")
     out += ["<h2 id=\"config\">Resolved configuration</h2>",
             "<p>Every key after the schema's defaults were filled in, without the settings that change only speed "
-            "or job layout (<code>threads_per_job</code>, <code>resources</code>, <code>generation.batch_rows</code>, "
+            "or job layout (<code>threads_per_job</code>, <code>resources</code>, <code>checkpoints</code>, <code>generation.batch_rows</code>, "
             "<code>generation.sweep_by</code>).</p>",
             f"<pre>{_e(yaml.safe_dump(dict(config), sort_keys=False, allow_unicode=True))}</pre>",
             "</body></html>", ""]

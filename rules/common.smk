@@ -151,7 +151,7 @@ GENERATION_SPEED_KEYS = ("batch_rows", "sweep_by")
 SAMPLING = {k: v for k, v in config["generation"].items() if k not in GENERATION_SPEED_KEYS}
 # The config without the settings that change only speed or job layout (the report prints this one, so that
 # changing them reruns nothing, as everywhere else)
-SPEED_KEYS = ("threads_per_job", "resources")
+SPEED_KEYS = ("threads_per_job", "resources", "checkpoints")
 RESULT_CONFIG = {k: (SAMPLING if k == "generation" else v) for k, v in config.items() if k not in SPEED_KEYS}
 
 

@@ -59,7 +59,7 @@ def measure(model, tokenizer, recipes: Mapping[str, object], prompts: Sequence[s
     samples_per_prompt = -(-int(sequences) // len(prompts))
     from lminterp.generation import GenerationStats, generate
 
-    out = {}
+    counted = {}
     for name, recipe in recipes.items():
         rows, handle = _count_decode_rows(model)
         stats = GenerationStats()
@@ -70,17 +70,25 @@ def measure(model, tokenizer, recipes: Mapping[str, object], prompts: Sequence[s
             handle.remove()
         if not rows:
             raise RuntimeError(f"{name}: no decoding forward was observed (max_new_tokens too small?)")
-        best = None
-        for _ in range(repeats):
+        counted[name] = (rows, stats)
+    # Timed round-robin, best of `repeats` per method: every method is timed in each round, so a spell of load from
+    # the other jobs on the machine slows all of them alike instead of one method's whole measurement.
+    best: dict[str, tuple[float, int]] = {}
+    for _ in range(repeats):
+        for name, recipe in recipes.items():
             timed = GenerationStats()
             t0 = time.perf_counter()
             generate(model, tokenizer, {name: recipe}, prompts, samples_per_prompt=samples_per_prompt,
                      sampling=sampling, seed=seed, progress=False, stats=timed)
             wall = time.perf_counter() - t0
-            if best is None or wall < best[0]:
-                best = (wall, timed.total_tokens)
+            if name not in best or wall < best[name][0]:
+                best[name] = (wall, timed.total_tokens)
+    out = {}
+    for name, recipe in recipes.items():
+        rows, stats = counted[name]
+        wall, tokens = best[name]
         out[name] = {"rows_per_token_counted": sum(rows) / len(rows), "decode_forwards": len(rows),
                      "rows_per_token_engine": stats.rows_per_token.get(name),
                      "anchors": sorted({a for c in recipe.components for a, _ in c.adapter_weights}),
-                     "tokens": best[1], "seconds": best[0], "tokens_per_s": best[1] / best[0]}
+                     "tokens": tokens, "seconds": wall, "tokens_per_s": tokens / wall}
     return out

@@ -5,8 +5,9 @@ before any job starts."""
 from __future__ import annotations
 
 import copy
-import re
 import json
+import os
+import re
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -174,26 +175,83 @@ def _check_distinct_names(cfg: dict) -> None:
             seen[r] = v
 
 
+def _check_sources(cfg: dict) -> None:
+    """Sources that exist and can be read: attributes the config has, local files that are there with the columns
+    named, a label rule where there is a label, and a world label that says what the data are."""
+    from lminterp import sources as SRC
+
+    src = cfg["sources"]
+    for a in src["attributes"]:
+        if a not in cfg["attributes"]:
+            _fail(f"sources.attributes.{a}", f"{a!r} is not under `attributes` (they are: {', '.join(cfg['attributes'])})"
+                  "; add it there (class names, system prompts) or remove its sources")
+    named = SRC.dataset_sources(cfg)
+    if cfg["world"] == "tiny" and (src["attributes"] or any(s != "tiny" for s in named.values())
+                                   or SRC.model_sources(cfg)):
+        _fail("world", "the tiny world label is for data from the tiny world's generator only, but `sources` names "
+              "files or hub assets; set world: local (your own files) or world: hub (the paper's datasets)")
+    for key, s in [*named.items(), *SRC.model_sources(cfg).items()]:
+        if s == "tiny" or SRC.kind(s) != "local":
+            continue
+        path = s["local"]
+        if key in ("sources.base_model", "sources.classifier_encoder"):
+            if not os.path.isdir(path):
+                _fail(f"{key}.local", f"{path}: no such directory (a model in Hugging Face format: config.json, "
+                      "weights, tokenizer); fix the path")
+            continue
+        if not os.path.isfile(path):
+            _fail(f"{key}.local", f"{path}: no such file; fix the path (relative to the directory snakemake runs in) or "
+                  "put the file there")
+        try:
+            fmt = SRC.file_format(s)
+        except SRC.SourceError as e:
+            _fail(f"{key}.format", str(e))
+        labelled = key.startswith("sources.attributes.")
+        if fmt == "txt":
+            for k in ("text", "label", "values", "min", "max"):
+                if k in s:
+                    _fail(f"{key}.{k}", "a txt source is one example per line, without columns; give each class "
+                          "its own file, or use csv/tsv/jsonl/parquet with named columns")
+            continue
+        try:
+            columns = SRC.column_names(s, cache_dir=src["cache_dir"])
+        except Exception as e:  # a file the datasets library cannot parse
+            _fail(f"{key}.local", f"{path}: cannot be read as {fmt} ({type(e).__name__}: {e}); fix the file or `format`")
+        for col_key, default in (("text", "text"), ("label", None)):
+            col = s.get(col_key, default)
+            if col is not None and col not in columns:
+                _fail(f"{key}.{col_key}", f"{path} has no column {col!r} (its columns: {', '.join(columns)}); set "
+                      f"{col_key}: to one of them")
+        if labelled and "label" in s and not any(k in s for k in ("values", "min", "max")):
+            _fail(key, "a label column needs the rule that picks this class's rows: values: [...] or min: / max:")
+        if any(k in s for k in ("values", "min", "max")) and "label" not in s:
+            _fail(key, "values / min / max pick rows by a label column: name it with label:")
+
+
 def _check_semantics(cfg: dict) -> None:
     _check_distinct_names(cfg)
     if cfg["prompted"]["table6_prompt_id"] >= cfg["data"]["prompts"]:
         _fail("prompted.table6_prompt_id", f"must be below data.prompts ({cfg['data']['prompts']}): prompts are "
               "numbered from 0")
-    attributes = list(cfg["attributes"])
-    if cfg["world"] == "tiny":
-        from lminterp.world import ATTRIBUTES as WORLD_ATTRIBUTES
+    _check_sources(cfg)
+    from lminterp.sources import kind, tiny_attributes
 
-        for a in attributes:
-            if a not in WORLD_ATTRIBUTES:
-                _fail(f"attributes.{a}", f"the tiny world realises only {', '.join(WORLD_ATTRIBUTES)}; "
-                      "remove it or use world: hub with a dataset for it")
-        for k, corr in enumerate(cfg["tiny_world"]["correlations"]):
-            a, b = corr["attributes"]
-            for x in (a, b):
-                if x not in attributes:
-                    _fail(f"tiny_world.correlations.{k}.attributes", f"unknown attribute {x!r} (known: {', '.join(attributes)})")
-            if a == b:
-                _fail(f"tiny_world.correlations.{k}.attributes", "the two attributes must differ")
+    tiny = tiny_attributes(cfg)
+    from lminterp.world import ATTRIBUTES as WORLD_ATTRIBUTES
+
+    for a in tiny:
+        if a not in WORLD_ATTRIBUTES:
+            _fail(f"attributes.{a}", f"the tiny world realises only {', '.join(WORLD_ATTRIBUTES)}; remove it or give "
+                  f"it data of its own under sources.attributes.{a} (README: your own data)")
+    for k, corr in enumerate(cfg["tiny_world"]["correlations"]):
+        a, b = corr["attributes"]
+        for x in (a, b):
+            if x not in tiny:
+                _fail(f"tiny_world.correlations.{k}.attributes", f"{x!r} is not an attribute of the tiny world's "
+                      f"generator here (its attributes: {', '.join(tiny) or 'none'}); remove the correlation")
+        if a == b:
+            _fail(f"tiny_world.correlations.{k}.attributes", "the two attributes must differ")
+    if kind(cfg["sources"]["base_model"]) == "pretrain":
         _check_tiny_world_models(cfg)
     grid = cfg["entanglement"]["alphas"]
     if sorted(grid) != grid or len(set(grid)) != len(grid) or 0 not in grid:
@@ -235,6 +293,16 @@ def load_config(path: str | Path) -> dict[str, Any]:
         raise ConfigError(f"configuration file {path} not found")
     with open(path, encoding="utf-8") as f:
         return validate_config(yaml.safe_load(f) or {})
+
+
+def lora_settings(lora: dict, attribute: str) -> dict:
+    """The `lora` config section as one attribute's training jobs see it: its overrides (``lora.attributes``)
+    applied, and ``epochs`` (when set) replacing ``steps``. Without overrides and epochs: the section itself."""
+    out = {k: v for k, v in lora.items() if k != "attributes"}
+    out.update((lora.get("attributes") or {}).get(attribute, {}))
+    if out.get("epochs") is not None:
+        out.pop("steps", None)
+    return out
 
 
 def attribute_names(cfg: dict) -> list[str]:

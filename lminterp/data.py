@@ -197,7 +197,8 @@ def build_tiny_world(*, seed: int, spec: WorldSpec, attributes: list[str], n_pre
 # ----------------------------------------------------------------------------------------------
 
 @contextlib.contextmanager
-def _quiet_datasets():
+def quiet_datasets():
+    """Within the block, the `datasets` library shows no progress bars (jobs' logs stay readable)."""
     import datasets
 
     was_enabled = datasets.is_progress_bar_enabled()
@@ -214,22 +215,28 @@ def write_records(path: str | os.PathLike, records: list[dict]) -> None:
     if not records:
         write_text(path, "")
         return
-    with _quiet_datasets() as datasets, atomic_path(path) as tmp:
+    with quiet_datasets() as datasets, atomic_path(path) as tmp:
         datasets.Dataset.from_list(records).to_json(str(tmp), lines=True)
 
 
 def write_tiny_world(out_dir: str | os.PathLike, *, seed: int, spec: WorldSpec, attributes: list[str],
                      n_pretrain: int, n_lm_per_class: int, n_classifier_per_class: Mapping[str, int],
-                     n_prompts: int | None, n_perplexity_texts: int, classifier_independent: bool = False) -> dict:
-    """Build and write the tiny world's data files; return a summary (counts per file and a few
-    corpus statistics)."""
+                     n_prompts: int | None, n_perplexity_texts: int, classifier_independent: bool = False,
+                     include: Iterable[str] | None = None) -> dict:
+    """Build and write the tiny world's data files (only those in `include`, relative paths, when given: the others
+    come from sources of their own); return a summary (counts per file and a few corpus statistics)."""
     files = build_tiny_world(seed=seed, spec=spec, attributes=attributes, n_pretrain=n_pretrain,
                              n_lm_per_class=n_lm_per_class, n_classifier_per_class=n_classifier_per_class,
                              n_prompts=n_prompts, n_perplexity_texts=n_perplexity_texts,
                              classifier_independent=classifier_independent)
     out_dir = Path(out_dir)
     counts = {}
+    wanted = None if include is None else set(include)
+    if wanted is not None and wanted - set(files):
+        raise ValueError(f"the tiny world writes no {sorted(wanted - set(files))}")
     for rel, content in files.items():
+        if wanted is not None and rel not in wanted:
+            continue
         if isinstance(content, str):
             write_text(out_dir / rel, content)
             counts[rel] = content.count("\n")

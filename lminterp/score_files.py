@@ -14,9 +14,11 @@ def is_empty(text: str) -> bool:
 
 
 def score_table(records: Sequence[dict], scores: Mapping[str, Sequence[float]],
-                oracle: Callable[[str], Mapping[str, float]] | None = None) -> pd.DataFrame:
+                oracle: Callable[[str], Mapping[str, float]] | None = None,
+                oracle_attributes: Sequence[str] | None = None) -> pd.DataFrame:
     """The score file of one generation set: ``records`` its rows (prompt_id, sample, continuation), ``scores``
-    attribute -> the classifier's P(class 1) per record, ``oracle`` text -> true attribute values (tiny world)."""
+    attribute -> the classifier's P(class 1) per record, ``oracle`` text -> true attribute values (tiny world), for
+    ``oracle_attributes`` (default: every scored attribute; the tiny world's generator defines only its own)."""
     empty = np.array([is_empty(r["continuation"]) for r in records], dtype=bool)
     table = pd.DataFrame({"prompt_id": [r["prompt_id"] for r in records], "sample": [r["sample"] for r in records],
                           "n_words": [len(r["continuation"].split()) for r in records],
@@ -28,6 +30,6 @@ def score_table(records: Sequence[dict], scores: Mapping[str, Sequence[float]],
         table[attribute] = np.where(empty, np.nan, values)
     if oracle is not None:
         truth = [oracle(r["continuation"]) for r in records]
-        for attribute in scores:
+        for attribute in (scores if oracle_attributes is None else oracle_attributes):
             table[f"oracle_{attribute}"] = np.where(empty, np.nan, [o[attribute] for o in truth])
     return table

@@ -3,13 +3,15 @@
 import json
 import os
 import platform
+import re
 from pathlib import Path
 
 from lminterp import inference_cost as IC
 from lminterp import registry as R
+from lminterp import sources as SRC
 from lminterp import specs as S
 from lminterp.code_deps import code_digest
-from lminterp.config import ConfigError, validate_config
+from lminterp.config import ConfigError, lora_settings, validate_config
 
 try:
     _validated = validate_config(config)
@@ -75,8 +77,50 @@ def classifier_dir(attribute):
     return f"{RESULTS}/classifiers/{attribute}"
 
 
-BASE_MODEL = f"{RESULTS}/base/model"
-TOKENIZER = f"{RESULTS}/base/tokenizer"
+# The base model: pretrained here on a corpus (the tiny world's way), a hub model in the download cache, or a local
+# directory. Jobs name its path in params (base=...); a hub model is not a file input (it lives in the download
+# cache, fetched by `snakemake download` and checked before any job starts: onstart below), so that a dry run needs
+# no cache and re-downloading the same revision reruns nothing.
+SOURCES = config["sources"]
+CACHE = SOURCES["cache_dir"]
+BASE_KIND = SRC.kind(SOURCES["base_model"])
+if BASE_KIND == "pretrain":
+    BASE_MODEL = f"{RESULTS}/base/model"
+    TOKENIZER = f"{RESULTS}/base/tokenizer"
+elif BASE_KIND == "hub":
+    BASE_MODEL = TOKENIZER = str(SRC.cache_path(CACHE, SOURCES["base_model"], "models"))
+else:
+    BASE_MODEL = TOKENIZER = SOURCES["base_model"]["local"]
+BASE_FILES = {} if BASE_KIND == "hub" else {"base": BASE_MODEL, "tokenizer": TOKENIZER}
+BASE_PARAMS = {"base": lambda w, input: input.get("base", BASE_MODEL)}   # the path the job loads
+if config["lora"].get("quantization"):   # generation on the 4-bit base the anchors were trained on (QLoRA)
+    BASE_PARAMS["quantization"] = {k: config["lora"][k] for k in ("quantization", "compute_dtype") if k in config["lora"]}
+# The classifiers' encoder: trained from scratch on the base's tokenizer, or fine-tuned from a hub / local encoder
+ENCODER_KIND = SRC.kind(SOURCES["classifier_encoder"])
+if ENCODER_KIND == "scratch":
+    ENCODER = None
+elif ENCODER_KIND == "hub":
+    ENCODER = str(SRC.cache_path(CACHE, SOURCES["classifier_encoder"], "models"))
+else:
+    ENCODER = SOURCES["classifier_encoder"]["local"]
+TINY_ATTRIBUTES = SRC.tiny_attributes(config)     # their data (and their oracle) come from the tiny world's generator
+SOURCED_ATTRIBUTES = [a for a in ATTRIBUTES if a not in TINY_ATTRIBUTES]
+
+
+def local_files(*sources):
+    """The local files among sources: file inputs of the jobs that read them (editing one reruns its jobs)."""
+    return [s["local"] for s in sources if s != "tiny" and SRC.kind(s) == "local"]
+
+
+onstart:
+    # Compute jobs never go online: every hub asset the config names must be in the download cache before any job
+    # starts (a dry run needs none, --touch runs nothing; `snakemake download` itself is exempt).
+    if not workflow.touch and {job.rule.name for job in workflow.dag.needrun_jobs()} - {"download", "download_asset"}:
+        _missing = SRC.missing_assets_message(config)
+        if _missing:
+            raise WorkflowError(_missing)
+
+
 PROMPTS = f"{RESULTS}/data/prompts.jsonl"
 PERPLEXITY_CORPUS = f"{RESULTS}/data/perplexity.txt"
 # GT mixtures are trained for the interior of the grid; the endpoints are the anchors.
@@ -92,10 +136,13 @@ PRIORITY = {"base": 100, "classifier": 95, "anchors": 90, "scaling": 80, "gt": 7
 
 
 # All models any target needs, grouped into sweeps (one generation job and one scoring job each).
-SWEEPS = R.sweeps(config)
-PPL_SWEEPS = R.perplexity_sweeps(config)
+_CLAIMS = R.claims(config)      # computed once: thousands of jobs in the paper world ask for them
+SWEEPS = R.sweeps(config, _CLAIMS)
+PPL_SWEEPS = R.perplexity_sweeps(config, _CLAIMS)
+NEEDS = dict(zip((t.name for t in R.active(config)), (needs for _, needs in _CLAIMS[1:])))
 SWEEP_SPECS = {**SWEEPS, **PPL_SWEEPS}
-SCALING_SWEEPS = {R.owners(config)[s] for s in S.scaling_specs(config)}   # what the alpha scaling reads
+_OWNERS = R.owners(config, _CLAIMS)
+SCALING_SWEEPS = {_OWNERS[s] for s in S.scaling_specs(config)}   # what the alpha scaling reads
 
 
 def sweep_priority(sweep):
@@ -178,14 +225,14 @@ def target_inputs(wildcards):
     if not t.available(config):
         raise WorkflowError(f"{t.name} needs the attributes {', '.join(t.attributes)}; the config has "
                             f"{', '.join(ATTRIBUTES)}: add the missing ones under `attributes` or ask for another target")
-    return {kind: sorted({_PATH[kind](s) for s in specs}) for kind, specs in t.needs(config).items()}
+    return {kind: sorted({_PATH[kind](s) for s in specs}) for kind, specs in NEEDS[t.name].items()}
 
 
 def check_inputs(wildcards):
     """The per-model files every checked target reads (`results/checks.json`)."""
     out = {}
     for t in R.checked(config):
-        for kind, specs in t.needs(config).items():
+        for kind, specs in NEEDS[t.name].items():
             out.setdefault(kind, set()).update(_PATH[kind](s) for s in specs)
     return {kind: sorted(paths) for kind, paths in out.items()}
 
@@ -248,5 +295,6 @@ def dial_scores(wildcards):
     return score_path(spec) if spec in SCORED else f"{RESULTS}/dial/scores/{spec.name}.csv"
 
 
-def dial_spec(wildcards):
+def wildcard_specs(wildcards):
+    """The model a per-model job (dial, sweep_by: model) serves, from its {spec} wildcard."""
     return [S.parse_spec(wildcards.spec)]

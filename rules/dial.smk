@@ -28,14 +28,14 @@ checkpoint dial_solve:
 
 rule generate_dial:
     input:
-        unpack(lambda w: {"base": BASE_MODEL, "tokenizer": TOKENIZER, "prompts": PROMPTS,
-                          **sweep_adapters(dial_spec(w))}),
+        unpack(lambda w: {**BASE_FILES, "prompts": PROMPTS, **sweep_adapters(wildcard_specs(w))}),
     output:
         f"{RESULTS}/dial/generations/{{spec}}.jsonl",
     params:
+        **BASE_PARAMS,
         specs=lambda w: [w.spec],
-        adapters=lambda w: sweep_adapters(dial_spec(w)),
-        recipe=lambda w: recipe_settings(dial_spec(w), for_generation=True),
+        adapters=lambda w: sweep_adapters(wildcard_specs(w)),
+        recipe=lambda w: recipe_settings(wildcard_specs(w), for_generation=True),
         sampling=SAMPLING,
         code=code("generate.py"),
     threads: config["threads_per_job"]
@@ -57,7 +57,7 @@ rule score_dial:
         f"{RESULTS}/dial/scores/{{spec}}.csv",
     params:
         attributes=ATTRIBUTES,
-        world=config["world"],
+        oracle_attributes=TINY_ATTRIBUTES,
         code=code("score.py"),
     threads: config["threads_per_job"]
     resources:

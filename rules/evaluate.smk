@@ -1,5 +1,14 @@
 # Evaluation beside the figures: the baselines' alpha scaling (read by their scaled sweeps) and the checks.
 
+# Light jobs (pandas, matplotlib): on a cluster they run on the submitting node, not as SLURM jobs
+localrules:
+    alpha_scaling,
+    sanity,
+    single_attribute_checks,
+    checks,
+    claims,
+
+
 
 rule alpha_scaling:
     input:
@@ -91,13 +100,13 @@ _COST = {spec: key for key, spec in IC.cost_specs(ATTRIBUTES).items()}
 
 rule inference_cost:
     input:
-        base=BASE_MODEL,
-        tokenizer=TOKENIZER,
+        **BASE_FILES,
         prompts=PROMPTS,
         **sweep_adapters(list(_COST)),
     output:
         f"{RESULTS}/inference_cost.json",
     params:
+        **BASE_PARAMS,
         specs=[(s.name, IC.TABLE_METHOD[m], n) for s, (m, n) in _COST.items()],
         adapters=sweep_adapters(list(_COST)),
         system_prompts=recipe_settings(list(_COST), for_generation=True).get("system_prompts"),

@@ -4,8 +4,7 @@
 
 rule train_anchors:
     input:
-        base=BASE_MODEL,
-        tokenizer=TOKENIZER,
+        **BASE_FILES,
         pole0=f"{RESULTS}/data/lm/{{attribute}}/0.jsonl",
         pole1=f"{RESULTS}/data/lm/{{attribute}}/1.jsonl",
     output:
@@ -13,7 +12,8 @@ rule train_anchors:
         pole1=directory(f"{RESULTS}/adapters/anchor/{{attribute}}-1"),
     priority: PRIORITY["anchors"]
     params:
-        lora=config["lora"],
+        **BASE_PARAMS,
+        lora=lambda w: lora_settings(config["lora"], w.attribute),
         seed=config["seed"],
         code=code("train_anchors.py"),
     threads: config["threads_per_job"]
@@ -33,15 +33,16 @@ if GT_ALPHAS:
 
     rule train_gt_mixtures:
         input:
-            base=BASE_MODEL,
+            **BASE_FILES,
             pole0=f"{RESULTS}/data/lm/{{attribute}}/0.jsonl",
             pole1=f"{RESULTS}/data/lm/{{attribute}}/1.jsonl",
         output:
             [directory(gt_dir("{attribute}", x)) for x in GT_ALPHAS],
         priority: PRIORITY["gt"]
         params:
+            **BASE_PARAMS,
             alphas=GT_ALPHAS,
-            lora=config["lora"],
+            lora=lambda w: lora_settings(config["lora"], w.attribute),
             seed=config["seed"],
             code=code("train_gt.py"),
         threads: config["threads_per_job"]
@@ -59,7 +60,9 @@ if GT_ALPHAS:
 
 rule train_classifier:
     input:
-        tokenizer=TOKENIZER,
+        # from scratch: on the base model's tokenizer; fine-tuned: the encoder's own (a local one is a file input)
+        **({"tokenizer": TOKENIZER} if ENCODER is None and BASE_KIND != "hub" else {}),
+        **({"encoder": ENCODER} if ENCODER_KIND == "local" else {}),
         train=f"{RESULTS}/data/classifier/{{attribute}}/train.jsonl",
         validation=f"{RESULTS}/data/classifier/{{attribute}}/validation.jsonl",
         test=f"{RESULTS}/data/classifier/{{attribute}}/test.jsonl",
@@ -68,8 +71,10 @@ rule train_classifier:
     priority: PRIORITY["classifier"]
     params:
         classifier=config["classifier"],
+        encoder=ENCODER,
+        tokenizer=lambda w, input: input.get("tokenizer", TOKENIZER) if ENCODER is None else None,
         seed=config["seed"],
-        world=config["world"],
+        oracle=lambda w: w.attribute in TINY_ATTRIBUTES,
         code=code("train_classifier.py"),
     threads: config["threads_per_job"]
     resources:

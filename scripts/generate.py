@@ -13,9 +13,9 @@ job_setup(snakemake.log[0], threads=snakemake.threads)
 p = snakemake.params
 gen = p.sampling
 model, tokenizer, recipes = load_sweep(
-    snakemake.input.base, p.adapters, p.specs, system_prompts=p.recipe.get("system_prompts"),
+    snakemake.params.base, p.adapters, p.specs, system_prompts=p.recipe.get("system_prompts"),
     dexperts_top_p=p.recipe.get("dexperts_top_p"), scaling_csv=snakemake.input.get("scaling"),
-    instruction=p.recipe.get("instruction"))
+    instruction=p.recipe.get("instruction"), quantization=p.get("quantization"))
 tokenizer.padding_side = "left"
 prompts = [r["prompt"] for r in sorted(read_split_jsonl(snakemake.input.prompts), key=lambda r: r["prompt_id"])]
 sampling = SamplingConfig(max_new_tokens=gen["max_new_tokens"], temperature=gen["temperature"],

@@ -11,8 +11,9 @@ from lminterp.runtime import job_setup
 
 job_setup(snakemake.log[0], threads=snakemake.threads)
 p = snakemake.params
-model, tokenizer, recipes = load_sweep(snakemake.input.base, p.adapters, [s for s, _, _ in p.specs],
-                                       system_prompts=p.system_prompts, dexperts_top_p=p.dexperts_top_p)
+model, tokenizer, recipes = load_sweep(snakemake.params.base, p.adapters, [s for s, _, _ in p.specs],
+                                       system_prompts=p.system_prompts, dexperts_top_p=p.dexperts_top_p,
+                                       quantization=p.get("quantization"))
 tokenizer.padding_side = "left"
 prompts = [r["prompt"] for r in sorted(read_split_jsonl(snakemake.input.prompts), key=lambda r: r["prompt_id"])]
 gen = p.sampling

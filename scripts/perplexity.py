@@ -9,9 +9,9 @@ from lminterp.runtime import job_setup
 job_setup(snakemake.log[0], threads=snakemake.threads)
 p = snakemake.params
 model, tokenizer, recipes = load_sweep(
-    snakemake.input.base, p.adapters, p.specs, system_prompts=p.recipe.get("system_prompts"),
+    snakemake.params.base, p.adapters, p.specs, system_prompts=p.recipe.get("system_prompts"),
     scaling_csv=snakemake.input.get("scaling"),  # no DExperts base nucleus: see lminterp.perplexity
-    instruction=p.recipe.get("instruction"))
+    instruction=p.recipe.get("instruction"), quantization=p.get("quantization"))
 text = read_split_text(snakemake.input.corpus)
 results = perplexity(model, tokenizer, text, recipes, max_length=p.perplexity["max_length"],
                      stride=p.perplexity["stride"])

@@ -1,5 +1,5 @@
 """Score every generation set of a sweep with every attribute classifier (P(class 1) per sample);
-in the tiny world also the oracle's true attribute values. Each classifier scores the texts of all the
+for the tiny world's attributes also the oracle's true values. Each classifier scores the texts of all the
 sweep's sets in one call (batched by length across sets), then the scores are split per set. Empty
 continuations are not scored (lminterp/score_files.py)."""
 import numpy as np
@@ -19,7 +19,7 @@ for attribute, directory in zip(attributes, snakemake.input.classifiers):
     model, tokenizer = load_classifier(directory)
     scores[attribute] = score_texts(model, tokenizer, texts) if texts else np.zeros(0)
 oracle = None
-if snakemake.params.world == "tiny":
+if snakemake.params.oracle_attributes:   # the attributes whose data come from the tiny world's generator
     from lminterp.world import oracle
 for k, (records, out_path) in enumerate(zip(sets, snakemake.output)):
     keep = np.array([not is_empty(r["continuation"]) for r in records], dtype=bool)
@@ -29,4 +29,4 @@ for k, (records, out_path) in enumerate(zip(sets, snakemake.output)):
         full[keep] = scores[a][bounds[k]:bounds[k + 1]]
         per_set[a] = full
     with atomic_path(out_path) as tmp:
-        score_table(records, per_set, oracle).to_csv(tmp, index=False, float_format="%.6f")
+        score_table(records, per_set, oracle, snakemake.params.oracle_attributes).to_csv(tmp, index=False, float_format="%.6f")

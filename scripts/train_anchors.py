@@ -10,7 +10,7 @@ jobs = [
      "out_dir": snakemake.output[f"pole{pole}"]}
     for pole in (0, 1)
 ]
-metrics = train_lora_from_config(snakemake.input.base, jobs, snakemake.params.lora, snakemake.params.seed,
+metrics = train_lora_from_config(snakemake.params.base, jobs, snakemake.params.lora, snakemake.params.seed,
                                  checkpoint_every=snakemake.config["checkpoints"]["every_steps"])   # not a param
 for m in metrics:
     print(m)

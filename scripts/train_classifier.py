@@ -1,5 +1,5 @@
-"""One attribute classifier (score = P(class 1)); held-out accuracy and, in the tiny world, agreement with
-the rule-based oracle written beside it (metrics.json, oracle_agreement.json)."""
+"""One attribute classifier (score = P(class 1)); held-out accuracy and, for the tiny world's attributes, agreement
+with the rule-based oracle written beside it (metrics.json, oracle_agreement.json)."""
 import json
 from pathlib import Path
 
@@ -12,16 +12,18 @@ from lminterp.runtime import job_setup
 from lminterp.tokenizer import load_tokenizer
 
 job_setup(snakemake.log[0], threads=snakemake.threads, seed=snakemake.params.seed)
-cfg = dict(snakemake.params.classifier)
+p = snakemake.params
+cfg = dict(p.classifier)
 arch = cfg.pop("architecture")
 test = read_split_jsonl(snakemake.input.test)
-metrics, model = train_classifier(
+metrics, model = train_classifier(   # from scratch (arch) on the base's tokenizer, or fine-tuned from an encoder
     read_split_jsonl(snakemake.input.train), read_split_jsonl(snakemake.input.validation), test,
-    load_tokenizer(snakemake.input.tokenizer, padding_side="right"), arch,
+    load_tokenizer(p.tokenizer, padding_side="right") if p.encoder is None else None,
+    arch if p.encoder is None else p.encoder,
     out_dir=snakemake.output[0], seed=snakemake.params.seed, return_model=True, **cfg,
 )
 print(json.dumps({k: v for k, v in metrics.items() if k != "history"}, indent=1))
-if snakemake.params.world == "tiny":
+if p.oracle:   # the attribute's data come from the tiny world's generator
     from lminterp.world import oracle
 
     attribute = snakemake.wildcards.attribute

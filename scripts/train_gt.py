@@ -13,7 +13,7 @@ jobs = [
      "texts": mixture_texts(texts0, texts1, alpha, snakemake.params.seed), "out_dir": out_dir}
     for alpha, out_dir in zip(snakemake.params.alphas, snakemake.output)
 ]
-metrics = train_lora_from_config(snakemake.input.base, jobs, snakemake.params.lora, snakemake.params.seed,
+metrics = train_lora_from_config(snakemake.params.base, jobs, snakemake.params.lora, snakemake.params.seed,
                                  checkpoint_every=snakemake.config["checkpoints"]["every_steps"])   # not a param
 for m in metrics:
     print(m)

@@ -17,7 +17,7 @@ CASES = {
     "LoRA rank 0": ("lora: {r: 0}", "lora.r", "minimum"),
     "LoRA dropout 1.5": ("lora: {dropout: 1.5}", "lora.dropout", "maximum"),
     "unknown LoRA key": ("lora: {rank: 8}", "lora", "allowed keys"),
-    "unknown world": ("world: moon", "world", "tiny, hub"),
+    "unknown world": ("world: moon", "world", "tiny, local, hub"),
     "unknown sweep grouping": ("generation: {sweep_by: everything}", "generation.sweep_by", "family"),
     "temperature 0": ("generation: {temperature: 0}", "generation.temperature", "0"),
     "top_p above 1": ("generation: {top_p: 1.5}", "generation.top_p", "maximum"),
@@ -30,7 +30,7 @@ CASES = {
     "lambdas 1e-9 apart": ("multi_attribute: {lambdas: [0.2, 0.2000000001, 1.0]}", "multi_attribute.lambdas", "1e-6 apart"),
     "multi grid without alpha 1": ("multi_attribute: {alphas: [0.0, 0.5]}", "multi_attribute.alphas", "must contain 1"),
     "correlation of an unknown attribute": ("tiny_world: {correlations: [{attributes: [politeness, tone], agreement: 0.7}]}",
-                                            "tiny_world.correlations.0", "known:"),
+                                            "tiny_world.correlations.0", "remove the correlation"),
     "agreement above 1": ("tiny_world: {correlations: [{attributes: [politeness, formality], agreement: 1.7}]}",
                           "tiny_world.correlations.0.agreement", "maximum"),
     "one class name": ("attributes: {sentiment: {class_names: [negative]}}", "attributes.sentiment.class_names",
@@ -64,6 +64,26 @@ CASES = {
     "dial request without a file": ("dial: {requests: [no-such-request]}", "dial.requests", "requests/no-such-request.yaml"),
     "dial tolerance 0": ("dial: {tolerance: 0}", "dial.tolerance", "0"),
     "statistics level 1.5": ("statistics: {level: 1.5}", "statistics.level", "maximum"),
+    "a local source that is not there": ("world: local\nsources: {perplexity: {local: nowhere/wiki.txt}}",
+                                         "sources.perplexity.local", "no such file"),
+    "a text column the file lacks": ("world: local\nsources: {prompts: {local: configs/local-example/prompts.csv, text: question}}",
+                                     "sources.prompts.text", "its columns: id, prompt"),
+    "a label without the rule that picks a class": (
+        "world: local\ntiny_world: {correlations: []}\nsources: {attributes: {humor: {'0': [{local: configs/local-example/humor.parquet, "
+        "text: caption, label: humorous}], '1': [{local: configs/local-example/humor.parquet, text: caption, label: humorous, "
+        "values: [1]}]}}}", "sources.attributes.humor.0.0", "values: [...]"),
+    "a label column the file lacks": (
+        "world: local\ntiny_world: {correlations: []}\nsources: {attributes: {humor: {'0': [{local: configs/local-example/humor.parquet, "
+        "text: caption, label: funny, values: [0]}], '1': [{local: configs/local-example/humor.parquet, text: caption, "
+        "label: humorous, values: [1]}]}}}", "sources.attributes.humor.0.0.label", "its columns: caption, humorous"),
+    "columns of a txt file": ("world: local\nsources: {perplexity: {local: configs/local-example/wiki.txt, text: body}}",
+                              "sources.perplexity.text", "one example per line"),
+    "sources of an attribute the config lacks": ("world: local\nsources: {attributes: {sarcasm: {'0': [{local: a.txt}], '1': [{local: b.txt}]}}}",
+                                                 "sources.attributes.sarcasm", "not under `attributes`"),
+    "the tiny label on files": ("sources: {perplexity: {local: configs/local-example/wiki.txt}}", "world", "world: local"),
+    "a correlation of an attribute with its own data": (
+        "world: local\nsources: {attributes: {formality: {'0': [{local: configs/local-example/complex.txt}], "
+        "'1': [{local: configs/local-example/simple.txt}]}}}", "tiny_world.correlations.0.attributes", "remove the correlation"),
     "exponent without a point": ("lora: {learning_rate: 5e-3}", "lora.learning_rate", "5.0e-3"),
 }
 

@@ -44,7 +44,7 @@ def _broken(raw, path, value):
     (["lora", "r"], 0, "lora.r"),
     (["lora", "dropout"], 1.5, "lora.dropout"),
     (["lora", "rank"], 8, "allowed keys"),
-    (["world"], "moon", "allowed: tiny, hub"),
+    (["world"], "moon", "allowed: tiny, local, hub"),
     (["generation", "sweep_by"], "everything", "generation.sweep_by"),
     (["entanglement", "alphas"], [0.25, 0.5, 1.0], "entanglement.alphas"),
     (["entanglement", "alphas"], [0.0, 1.0, 0.5], "entanglement.alphas"),

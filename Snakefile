@@ -2,6 +2,7 @@
 # Controllable Text Generation" (Kangaslahti & Alvarez-Melis, 2024).
 #
 #   snakemake figures/fig8.pdf --cores 2                          # the tiny world (config.yaml), offline
+#   snakemake download --cores 1 --configfile configs/paper.yaml      # where the network is: the hub assets
 #   snakemake figures/fig8.pdf --configfile configs/paper.yaml --profile profiles/slurm
 #
 # Stages (one .smk each): data -> base -> train -> generate -> evaluate -> figures.
@@ -35,6 +36,7 @@ include: "rules/evaluate.smk"
 include: "rules/figures.smk"
 include: "rules/report.smk"
 include: "rules/dial.smk"
+include: "rules/download.smk"
 
 
 report: "paper/captions/workflow.rst"

@@ -12,9 +12,9 @@ Adapters are saved with peft's ``save_pretrained`` (adapter_config.json +
 adapter_model.safetensors, plus training_metrics.json), so that
 ``PeftModel.from_pretrained(base, out_dir)`` loads them.
 
-``quantization="4bit"`` (paper world, GPU only) loads the base with bitsandbytes NF4
-(bf16 compute) and applies ``peft.prepare_model_for_kbit_training``; the forward pass then runs
-under bf16 autocast.
+``quantization="4bit"`` (paper world) loads the base with bitsandbytes NF4 with double quantisation
+(`compute_dtype`, bf16 by default) and applies ``peft.prepare_model_for_kbit_training``; the forward pass then runs
+under autocast to that dtype. On a machine without CUDA, bitsandbytes' CPU backend runs the same path (tests).
 """
 from __future__ import annotations
 
@@ -56,8 +56,10 @@ class BaseModelChanged(RuntimeError):
 # ----------------------------------------------------------------------------------- base model
 
 
-def load_base_for_lora(base_dir_or_id: str | os.PathLike, quantization: str | None = None, device=None):
-    """Load the base causal LM for LoRA training (frozen; 4-bit NF4 when quantization == '4bit')."""
+def load_base_for_lora(base_dir_or_id: str | os.PathLike, quantization: str | None = None, device=None,
+                       compute_dtype: str = "bfloat16"):
+    """Load the base causal LM for LoRA training (frozen; 4-bit NF4 with double quantisation when quantization ==
+    '4bit', the paper's QLoRA, computing in `compute_dtype`)."""
     from transformers import AutoModelForCausalLM
 
     name = str(base_dir_or_id)
@@ -65,31 +67,28 @@ def load_base_for_lora(base_dir_or_id: str | os.PathLike, quantization: str | No
         model = AutoModelForCausalLM.from_pretrained(name, dtype=torch.float32)
         model.to(default_device(device))
     elif quantization == "4bit":
-        if not torch.cuda.is_available():
-            raise RuntimeError(
-                "quantization='4bit' needs a CUDA GPU (bitsandbytes NF4); this machine has none. "
-                "Use quantization=None for the tiny world on CPU."
-            )
+        model = load_4bit(name, device=device, compute_dtype=compute_dtype)
         from peft import prepare_model_for_kbit_training
-        from transformers import BitsAndBytesConfig
 
-        bnb = BitsAndBytesConfig(
-            load_in_4bit=True,
-            bnb_4bit_quant_type="nf4",
-            bnb_4bit_compute_dtype=torch.bfloat16,
-        )
-        dev = default_device(device)
-        model = AutoModelForCausalLM.from_pretrained(
-            name,
-            quantization_config=bnb,
-            dtype=torch.bfloat16,
-            device_map={"": dev.index if dev.index is not None else torch.cuda.current_device()},
-        )
-        model = prepare_model_for_kbit_training(model, use_gradient_checkpointing=True)
+        model = prepare_model_for_kbit_training(model, use_gradient_checkpointing=_model_device(model).type == "cuda")
     else:
         raise ValueError(f"unknown quantization {quantization!r} (None or '4bit')")
     model.config.use_cache = False
     return model
+
+
+def load_4bit(name: str, device=None, compute_dtype: str = "bfloat16"):
+    """A causal LM with its linear layers in bitsandbytes NF4 with double quantisation (the paper's QLoRA), computing
+    in `compute_dtype`: on the CUDA GPU when there is one, else on the CPU (bitsandbytes' CPU backend: slow, for
+    tests and small models; the paper world needs a GPU)."""
+    from transformers import AutoModelForCausalLM, BitsAndBytesConfig
+
+    dtype = getattr(torch, compute_dtype)
+    bnb = BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_use_double_quant=True,
+                             bnb_4bit_compute_dtype=dtype)
+    dev = default_device(device)
+    where = (dev.index if dev.index is not None else torch.cuda.current_device()) if dev.type == "cuda" else "cpu"
+    return AutoModelForCausalLM.from_pretrained(name, quantization_config=bnb, dtype=dtype, device_map={"": where})
 
 
 def _model_device(model) -> torch.device:
@@ -346,6 +345,7 @@ def train_lora_adapters(
     steps: int | None = None,
     epochs: float | None = None,
     quantization: str | None = None,
+    compute_dtype: str = "bfloat16",
     warmup_ratio: float = 0.05,
     schedule: str = "linear",
     min_lr_ratio: float = 0.0,
@@ -369,7 +369,8 @@ def train_lora_adapters(
     """
     if isinstance(base_dir_or_model, (str, os.PathLike)):
         with hf_progress(progress):
-            model = load_base_for_lora(base_dir_or_model, quantization=quantization, device=device)
+            model = load_base_for_lora(base_dir_or_model, quantization=quantization, device=device,
+                                       compute_dtype=compute_dtype)
         if tokenizer is None:
             from transformers import AutoTokenizer
 
@@ -389,7 +390,8 @@ def train_lora_adapters(
     for p in model.parameters():
         p.requires_grad_(False)
 
-    autocast_dtype = torch.bfloat16 if quantization == "4bit" else None
+    # the 4-bit layers compute in compute_dtype; autocast brings the rest along (CPU autocast knows only 16-bit types)
+    autocast_dtype = getattr(torch, compute_dtype) if quantization == "4bit" and compute_dtype != "float32" else None
     snapshot = _BaseSnapshot(model) if verify_base else None
     common = dict(r=r, lora_alpha=lora_alpha, dropout=dropout, target_modules=target_modules,
                   learning_rate=learning_rate, batch_size=batch_size, max_length=max_length, seed=seed,

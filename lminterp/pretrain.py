@@ -309,8 +309,10 @@ def save_base_model(model, tokenizer, out_dir: str | os.PathLike, metrics: dict 
 
 
 def load_base_model(path: str | os.PathLike, device=None, dtype=torch.float32, progress: bool = False,
-                    attn_implementation: str | None = "auto"):
-    """Load a saved base model (and its tokenizer): returns ``(model, tokenizer)`` in eval mode.
+                    attn_implementation: str | None = "auto", quantization: dict | None = None):
+    """Load a saved base model (and its tokenizer): returns ``(model, tokenizer)`` in eval mode. With
+    ``quantization={"quantization": "4bit", "compute_dtype": ...}`` (the config's lora settings) the base is loaded in
+    NF4 as the anchors were trained on it; adapters then add their exact deltas on top (lminterp/mixing.py).
 
     ``attn_implementation="auto"`` picks ``eager`` on CPU (for one-token decoding steps over a short KV cache
     it is about 10% faster than SDPA's CPU kernel, measured on the tiny world) and transformers' default
@@ -321,8 +323,14 @@ def load_base_model(path: str | os.PathLike, device=None, dtype=torch.float32, p
     if attn_implementation == "auto":
         attn_implementation = "eager" if dev.type == "cpu" else None
     kwargs = {} if attn_implementation is None else {"attn_implementation": attn_implementation}
-    with hf_progress(progress):
-        model = AutoModelForCausalLM.from_pretrained(str(path), dtype=dtype, **kwargs)
-    model.to(dev)
+    if quantization and quantization.get("quantization") == "4bit":
+        from lminterp.lora_training import load_4bit
+
+        with hf_progress(progress):
+            model = load_4bit(str(path), device=dev, compute_dtype=quantization.get("compute_dtype", "bfloat16"))
+    else:
+        with hf_progress(progress):
+            model = AutoModelForCausalLM.from_pretrained(str(path), dtype=dtype, **kwargs)
+        model.to(dev)
     model.eval()
     return model, AutoTokenizer.from_pretrained(str(path))

@@ -171,11 +171,13 @@ def recipe_for(spec: Spec, *, system_prompts: dict | None = None, dexperts_top_p
 
 
 def load_sweep(base_dir, adapters: dict, spec_names, *, system_prompts: dict | None = None,
-               dexperts_top_p: float | None = None, scaling_csv=None, instruction: dict | None = None):
+               dexperts_top_p: float | None = None, scaling_csv=None, instruction: dict | None = None,
+               quantization: dict | None = None):
     """What a sweep job needs, loaded once: the base model (with its adapter bank attached when the sweep
     uses adapters), its tokenizer, and one recipe per spec. `system_prompts`: attribute -> {"0", "1"} (model
     arithmetic); `dexperts_top_p`: DExperts' base nucleus (None: unfiltered, as perplexity needs);
-    `scaling_csv`: the baseline's alpha-scaling table, for scaled baselines."""
+    `scaling_csv`: the baseline's alpha-scaling table, for scaled baselines; `quantization`: the config's 4-bit
+    settings, when the anchors were trained on a 4-bit base (lminterp.pretrain.load_base_model)."""
     import pandas as pd
 
     from lminterp.adapters import AdapterBank
@@ -183,7 +185,7 @@ def load_sweep(base_dir, adapters: dict, spec_names, *, system_prompts: dict | N
     from lminterp.pretrain import load_base_model
     from lminterp.specs import parse_spec
 
-    model, tokenizer = load_base_model(base_dir)
+    model, tokenizer = load_base_model(base_dir, quantization=quantization)
     if adapters:
         attach_bank(model, AdapterBank.from_dirs(adapters, base=model))   # each adapter checked against the base
     scaling = None

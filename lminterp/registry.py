@@ -285,11 +285,11 @@ def claims(cfg: dict) -> list[tuple[str, dict[str, list[S.Spec]]]]:
     return out
 
 
-def owners(cfg: dict) -> dict[S.Spec, str]:
-    """Each model some claimant needs -> the sweep that owns it."""
+def owners(cfg: dict, claimed: list | None = None) -> dict[S.Spec, str]:
+    """Each model some claimant needs -> the sweep that owns it (`claimed`: `claims(cfg)`, when already at hand)."""
     by = cfg.get("generation", {}).get("sweep_by", "family")
     owner: dict[S.Spec, str] = {}
-    for group, needs in claims(cfg):
+    for group, needs in claimed if claimed is not None else claims(cfg):
         for kind in MODEL_KINDS:
             for s in needs.get(kind, ()):
                 if s not in owner:
@@ -297,25 +297,27 @@ def owners(cfg: dict) -> dict[S.Spec, str]:
     return owner
 
 
-def _grouped(cfg: dict, wanted: set[S.Spec]) -> dict[str, list[S.Spec]]:
-    owner = owners(cfg)
+def _grouped(cfg: dict, wanted: set[S.Spec], claimed: list | None = None) -> dict[str, list[S.Spec]]:
+    owner = owners(cfg, claimed)
     out: dict[str, list[S.Spec]] = {}
     for s in sorted(wanted, key=S.spec_name):
         out.setdefault(owner[s], []).append(s)
     return dict(sorted(out.items()))
 
 
-def sweeps(cfg: dict) -> dict[str, list[S.Spec]]:
+def sweeps(cfg: dict, claimed: list | None = None) -> dict[str, list[S.Spec]]:
     """Generation sweeps: the models whose generations or scores some claimant reads, by owning sweep (one
     generation job and one scoring job each)."""
-    return _grouped(cfg, {s for _, needs in claims(cfg) for kind in ("scores", "generations")
-                          for s in needs.get(kind, ())})
+    claimed = claims(cfg) if claimed is None else claimed
+    return _grouped(cfg, {s for _, needs in claimed for kind in ("scores", "generations")
+                          for s in needs.get(kind, ())}, claimed)
 
 
-def perplexity_sweeps(cfg: dict) -> dict[str, list[S.Spec]]:
+def perplexity_sweeps(cfg: dict, claimed: list | None = None) -> dict[str, list[S.Spec]]:
     """Perplexity sweeps: the models whose perplexity some claimant reads, grouped like their generation sweeps
     (same owner, one job each)."""
-    return _grouped(cfg, {s for _, needs in claims(cfg) for s in needs.get("perplexity", ())})
+    claimed = claims(cfg) if claimed is None else claimed
+    return _grouped(cfg, {s for _, needs in claimed for s in needs.get("perplexity", ())}, claimed)
 
 
 def all_specs(cfg: dict) -> list[S.Spec]:

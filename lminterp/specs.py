@@ -216,12 +216,15 @@ def family(spec: Spec) -> str:
 
 def sweep_id(spec: Spec, group: str, by: str = "family") -> str:
     """The sweep (generation job) that owns a spec: its owning claimant (`lminterp.registry`), method and family,
-    and with ``by="attributes"`` its attribute set."""
+    with ``by="attributes"`` also its attribute set; with ``by="model"`` the spec alone (its own jobs: a grid that
+    grows adds jobs and changes none, as a GPU cluster wants)."""
+    if by == "model":
+        return spec.name
     sid = f"{group}-{spec.method}-{family(spec)}"
     if by == "attributes" and spec.terms:
         sid += "-" + "-".join(spec.attributes)
     elif by != "family":
-        raise ValueError(f"generation.sweep_by must be 'family' or 'attributes', got {by!r}")
+        raise ValueError(f"generation.sweep_by must be 'family', 'attributes' or 'model', got {by!r}")
     return sid
 
 

@@ -3,6 +3,13 @@
 # plotting job; per table one job writing CSV, Markdown and LaTeX. Each job's params carry the narrow config
 # the target reads and the hash of the code it runs (its script and the registry functions' modules).
 
+# Light jobs (pandas, matplotlib): on a cluster they run on the submitting node, not as SLURM jobs
+localrules:
+    figure_numbers,
+    plot_figure,
+    table,
+
+
 
 rule figure_numbers:
     input:

@@ -1,6 +1,11 @@
 # The reproduction report (paper/report.html): the claims, Table 1 beside the paper's, every figure and table of
 # this configuration in paper order with the jobs that made it. Built from files only (no torch, no models).
 
+# Light jobs (pandas, matplotlib): on a cluster they run on the submitting node, not as SLURM jobs
+localrules:
+    report,
+
+
 
 rule report:
     input:

@@ -194,7 +194,7 @@ def _check_sources(cfg: dict) -> None:
         if s == "tiny" or SRC.kind(s) != "local":
             continue
         path = s["local"]
-        if key in ("sources.base_model", "sources.classifier_encoder"):
+        if key in ("sources.base_model", "sources.prompted_model", "sources.classifier_encoder"):
             if not os.path.isdir(path):
                 _fail(f"{key}.local", f"{path}: no such directory (a model in Hugging Face format: config.json, "
                       "weights, tokenizer); fix the path")

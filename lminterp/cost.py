@@ -16,6 +16,7 @@ STAGES = [("download", r"download"), ("data", r"(tiny_world|source|attribute)_")
 @dataclass
 class PlannedJob:
     rule: str
+    input: list[str] = field(default_factory=list)
     output: list[str] = field(default_factory=list)
     wildcards: dict[str, str] = field(default_factory=dict)
     resources: dict[str, str] = field(default_factory=dict)
@@ -53,8 +54,8 @@ def parse_dry_run(text: str) -> list[PlannedJob]:
             job = None
             continue
         key, _, value = line.strip().partition(": ")
-        if key == "output":
-            job.output = [p.strip() for p in value.split(", ") if p.strip()]
+        if key in ("input", "output"):
+            setattr(job, key, [p.strip() for p in value.split(", ") if p.strip()])
         elif key == "wildcards":
             job.wildcards = _pairs(value)
         elif key == "resources":

@@ -94,7 +94,8 @@ def dataset_sources(cfg: dict) -> dict[str, object]:
 
 def model_sources(cfg: dict) -> dict[str, Mapping]:
     src = cfg["sources"]
-    return {f"sources.{k}": src[k] for k in ("base_model", "classifier_encoder") if kind(src[k]) in ("hub", "local")}
+    return {f"sources.{k}": src[k] for k in ("base_model", "prompted_model", "classifier_encoder")
+            if src.get(k) and kind(src[k]) in ("hub", "local")}
 
 
 def hub_assets(cfg: dict) -> list[dict]:
@@ -103,7 +104,7 @@ def hub_assets(cfg: dict) -> list[dict]:
     for key, s in [*dataset_sources(cfg).items(), *model_sources(cfg).items()]:
         if s == "tiny" or kind(s) != "hub":
             continue
-        what = "models" if key in ("sources.base_model", "sources.classifier_encoder") else "datasets"
+        what = "models" if key in ("sources.base_model", "sources.prompted_model", "sources.classifier_encoder") else "datasets"
         path = cache_path(cfg["sources"]["cache_dir"], s, what)
         if path in seen:
             continue

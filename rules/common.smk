@@ -95,6 +95,40 @@ BASE_FILES = {} if BASE_KIND == "hub" else {"base": BASE_MODEL, "tokenizer": TOK
 BASE_PARAMS = {"base": lambda w, input: input.get("base", BASE_MODEL)}   # the path the job loads
 if config["lora"].get("quantization"):   # generation on the 4-bit base the anchors were trained on (QLoRA)
     BASE_PARAMS["quantization"] = {k: config["lora"][k] for k in ("quantization", "compute_dtype") if k in config["lora"]}
+# The prompted model (paper A.4, fig9, 12-14, table6): a chat model of its own (sources.prompted_model, the paper's
+# world: Llama-2-7b-chat), else the base model
+PROMPTED_KIND = SRC.kind(SOURCES["prompted_model"]) if SOURCES.get("prompted_model") else None
+PROMPTED_MODEL = {None: None, "hub": lambda: str(SRC.cache_path(CACHE, SOURCES["prompted_model"], "models")),
+                  "local": lambda: SOURCES["prompted_model"]["local"]}[PROMPTED_KIND]
+PROMPTED_MODEL = PROMPTED_MODEL() if PROMPTED_MODEL else None
+
+
+def serving_model(specs):
+    """(path, kind) of the model a job's specs run on: the prompted chat model for prompted specs when the config
+    names one, else the base model. A job never mixes the two (sweeps are per method)."""
+    prompted = {bool(S.METHOD_INFO[s.method].instruction) for s in specs}
+    if PROMPTED_MODEL is None or prompted != {True}:
+        if PROMPTED_MODEL is not None and len(prompted) > 1:
+            raise WorkflowError(f"a job mixes prompted and other models ({', '.join(s.name for s in specs)}): they run "
+                                "on different models (sources.prompted_model)")
+        return BASE_MODEL, BASE_KIND
+    return PROMPTED_MODEL, PROMPTED_KIND
+
+
+def model_files(specs):
+    """The model files a job serving `specs` depends on (none for a hub model: it lives in the download cache)."""
+    path, kind = serving_model(specs)
+    if kind == "hub":
+        return {}
+    return {"base": BASE_MODEL, "tokenizer": TOKENIZER} if path == BASE_MODEL else {"base": path}
+
+
+def model_params(specs):
+    """The path of the model a job loads (and the 4-bit settings), as params."""
+    path, _ = serving_model(specs)
+    return {**BASE_PARAMS, "base": lambda w, input: input.get("base", path)}
+
+
 # The classifiers' encoder: trained from scratch on the base's tokenizer, or fine-tuned from a hub / local encoder
 ENCODER_KIND = SRC.kind(SOURCES["classifier_encoder"])
 if ENCODER_KIND == "scratch":

@@ -16,14 +16,14 @@ for _sweep, _specs in ({} if PER_MODEL else SWEEPS).items():
         name:
             f"generate_{_sweep.replace('-', '_')}"
         input:
-            **BASE_FILES,
+            **model_files(_specs),
             prompts=PROMPTS,
             **sweep_adapters(_specs),
             **sweep_scaling(_specs),
         output:
             [gen_path(s) for s in _specs],
         params:
-            **BASE_PARAMS,
+            **model_params(_specs),
             specs=[s.name for s in _specs],
             adapters=sweep_adapters(_specs),
             recipe=recipe_settings(_specs, for_generation=True),
@@ -75,14 +75,14 @@ for _sweep, _specs in ({} if PER_MODEL else PPL_SWEEPS).items():
         name:
             f"perplexity_{_sweep.replace('-', '_')}"
         input:
-            **BASE_FILES,
+            **model_files(_specs),
             corpus=PERPLEXITY_CORPUS,
             **sweep_adapters(_specs),
             **sweep_scaling(_specs),
         output:
             [ppl_path(s) for s in _specs],
         params:
-            **BASE_PARAMS,
+            **model_params(_specs),
             specs=[s.name for s in _specs],
             adapters=sweep_adapters(_specs),
             recipe=recipe_settings(_specs, for_generation=False),
@@ -106,12 +106,12 @@ if PER_MODEL:
 
     rule generate_model:
         input:
-            unpack(lambda w: {**BASE_FILES, "prompts": PROMPTS, **sweep_adapters(wildcard_specs(w)),
+            unpack(lambda w: {**model_files(wildcard_specs(w)), "prompts": PROMPTS, **sweep_adapters(wildcard_specs(w)),
                               **sweep_scaling(wildcard_specs(w))}),
         output:
             f"{RESULTS}/generations/{{spec}}.jsonl",
         params:
-            **BASE_PARAMS,
+            **{**BASE_PARAMS, "base": lambda w, input: input.get("base", serving_model(wildcard_specs(w))[0])},
             specs=lambda w: [w.spec],
             adapters=lambda w: sweep_adapters(wildcard_specs(w)),
             recipe=lambda w: recipe_settings(wildcard_specs(w), for_generation=True),
@@ -153,12 +153,13 @@ if PER_MODEL:
 
     rule perplexity_model:
         input:
-            unpack(lambda w: {**BASE_FILES, "corpus": PERPLEXITY_CORPUS, **sweep_adapters(wildcard_specs(w)),
+            unpack(lambda w: {**model_files(wildcard_specs(w)), "corpus": PERPLEXITY_CORPUS,
+                              **sweep_adapters(wildcard_specs(w)),
                               **sweep_scaling(wildcard_specs(w))}),
         output:
             f"{RESULTS}/perplexity/{{spec}}.json",
         params:
-            **BASE_PARAMS,
+            **{**BASE_PARAMS, "base": lambda w, input: input.get("base", serving_model(wildcard_specs(w))[0])},
             specs=lambda w: [w.spec],
             adapters=lambda w: sweep_adapters(wildcard_specs(w)),
             recipe=lambda w: recipe_settings(wildcard_specs(w), for_generation=False),

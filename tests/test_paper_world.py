@@ -116,7 +116,7 @@ def test_the_cached_assets_are_checked_before_any_job(workflow):
         "datasets/Salesforce--wikitext/wikitext-2-raw-v1/main", "datasets/euclaise--writingprompts/default/main",
         "datasets/kmfoda--booksum/default/main", "datasets/roneneldan--TinyStories/default/main",
         "datasets/stanfordnlp--sst/dictionary/refs--convert--parquet", "models/FacebookAI--roberta-base/main",
-        "models/meta-llama--Llama-2-7b-hf/main"]
+        "models/meta-llama--Llama-2-7b-chat-hf/main", "models/meta-llama--Llama-2-7b-hf/main"]
     assert {j.rule for j in jobs} == {"download", "download_asset"}
 
 
@@ -161,3 +161,22 @@ def test_one_more_alpha_plans_only_its_models_and_their_readers(workflow):
         assert sorted(j.wildcards["spec"] for j in jobs if j.rule == rule) == new_models, rule
     assert sorted((j.rule, j.wildcards.get("fig")) for j in jobs if "spec" not in j.wildcards) == [
         ("figure_numbers", "fig3"), ("figure_numbers", "fig4"), ("plot_figure", "fig3"), ("plot_figure", "fig4")]
+
+
+def test_prompted_jobs_run_on_the_chat_model(workflow, tmp_path):
+    """sources.prompted_model: the prompted baseline's jobs load the chat model (here a local directory, so that it
+    shows as their input), every other job the base model."""
+    chat = workflow / "chat-model"
+    chat.mkdir(exist_ok=True)
+    (workflow / "chat.yaml").write_text(f"sources: {{prompted_model: {{local: {chat.name}}}}}\n")
+    proc = subprocess.run(SNAKEMAKE + ["-n", "--cores", "1", "--configfile", "configs/local-example.yaml", "chat.yaml",
+                                       "--", "figures/fig9.pdf", "tables/table6.csv"], cwd=workflow, capture_output=True,
+                          text=True)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    generating = [j for j in parse_dry_run(proc.stdout) if j.rule.startswith("generate_")]
+    prompted = [j for j in generating if "prompted" in j.rule]
+    assert prompted and len(prompted) < len(generating)
+    for j in generating:
+        uses_chat = chat.name in j.input
+        assert uses_chat == (j in prompted), (j.rule, j.input)
+        assert ("results-local/base/model" in j.input) != uses_chat, (j.rule, j.input)

@@ -127,19 +127,7 @@ def _check_tiny_world_models(cfg: dict) -> None:
     if cfg["base_model"]["pretrain"]["max_length"] > positions:
         _fail("base_model.pretrain.max_length", f"must not exceed base_model.architecture.max_position_embeddings "
               f"({positions})")
-    if cfg["lora"]["max_length"] > positions:
-        _fail("lora.max_length", f"must not exceed base_model.architecture.max_position_embeddings ({positions})")
-    prefixes = [p for a in cfg["attributes"].values() for p in a["system_prompts"].values()]
-    prefixes.append(cfg["prompted"]["instruction"])
-    prefix = max(_words(p) for p in prefixes)
-    if cfg["perplexity"]["max_length"] + prefix > positions:
-        _fail("perplexity.max_length", f"a window of {cfg['perplexity']['max_length']} tokens after the longest "
-              f"conditioning prefix (at least {prefix} tokens: a system prompt or the prompted instruction) exceeds "
-              f"the base model's {positions} positions; at most {positions - prefix}")
-    if cfg["generation"]["max_new_tokens"] + prefix + 1 > positions:
-        _fail("generation.max_new_tokens", f"a prompt after the longest conditioning prefix (at least {prefix + 1} "
-              f"tokens) plus {cfg['generation']['max_new_tokens']} new tokens exceeds the base model's {positions} "
-              f"positions; at most {positions - prefix - 1}")
+    _check_lengths(cfg, positions, "base_model.architecture.max_position_embeddings")
     unknown = [m for m in cfg["lora"]["target_modules"] if m not in LLAMA_LINEAR]
     if unknown:
         _fail("lora.target_modules", f"{unknown} are not linear layers of the tiny world's Llama base (allowed: "
@@ -151,6 +139,40 @@ def _check_tiny_world_models(cfg: dict) -> None:
     if "max_position_embeddings" in clf and clf["max_position_embeddings"] < cfg["classifier"]["max_length"] + 2:
         _fail("classifier.max_length", f"needs classifier.architecture.max_position_embeddings of at least "
               f"max_length + 2 (RoBERTa's offset); at most {clf['max_position_embeddings'] - 2}")
+
+
+def _check_lengths(cfg: dict, positions: int, where: str) -> None:
+    """Sequence lengths within the base model's positions (`where` says where that number comes from)."""
+    if cfg["lora"]["max_length"] > positions:
+        _fail("lora.max_length", f"must not exceed the base model's positions ({where}: {positions})")
+    prefixes = [p for a in cfg["attributes"].values() for p in a["system_prompts"].values()]
+    prefixes.append(cfg["prompted"]["instruction"])
+    prefix = max(_words(p) for p in prefixes)
+    if cfg["perplexity"]["max_length"] + prefix > positions:
+        _fail("perplexity.max_length", f"a window of {cfg['perplexity']['max_length']} tokens after the longest "
+              f"conditioning prefix (at least {prefix} tokens: a system prompt or the prompted instruction) exceeds "
+              f"the base model's {positions} positions; at most {positions - prefix}")
+    if cfg["generation"]["max_new_tokens"] + prefix + 1 > positions:
+        _fail("generation.max_new_tokens", f"a prompt after the longest conditioning prefix (at least {prefix + 1} "
+              f"tokens) plus {cfg['generation']['max_new_tokens']} new tokens exceeds the base model's {positions} "
+              f"positions; at most {positions - prefix - 1}")
+
+
+def _check_downloaded_base(cfg: dict) -> None:
+    """A hub or local base model whose config.json can be read here (a local directory, or a hub model already in the
+    download cache): the same length checks as for the tiny world's base, against its max_position_embeddings."""
+    from lminterp import sources as SRC
+
+    src = cfg["sources"]["base_model"]
+    kind = SRC.kind(src)
+    folder = Path(src["local"]) if kind == "local" else SRC.cache_path(cfg["sources"]["cache_dir"], src, "models")
+    try:
+        model_config = json.loads((folder / "config.json").read_text())
+    except (OSError, ValueError):
+        return                     # not downloaded yet: checked again once it is (every parse)
+    positions = model_config.get("max_position_embeddings")
+    if isinstance(positions, int):
+        _check_lengths(cfg, positions, f"{folder}/config.json max_position_embeddings")
 
 
 def _check_distinct_names(cfg: dict) -> None:
@@ -253,6 +275,8 @@ def _check_semantics(cfg: dict) -> None:
             _fail(f"tiny_world.correlations.{k}.attributes", "the two attributes must differ")
     if kind(cfg["sources"]["base_model"]) == "pretrain":
         _check_tiny_world_models(cfg)
+    else:
+        _check_downloaded_base(cfg)
     grid = cfg["entanglement"]["alphas"]
     if sorted(grid) != grid or len(set(grid)) != len(grid) or 0 not in grid:
         _fail("entanglement.alphas", f"must be strictly increasing and contain 0 (got {grid})")

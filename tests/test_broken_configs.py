@@ -47,7 +47,7 @@ CASES = {
                                                 "classifier.architecture.hidden_size", "divisible"),
     "pretraining longer than the positions": ("base_model: {pretrain: {max_length: 200}}", "base_model.pretrain.max_length",
                                               "max_position_embeddings"),
-    "LoRA longer than the positions": ("lora: {max_length: 256}", "lora.max_length", "max_position_embeddings (128)"),
+    "LoRA longer than the positions": ("lora: {max_length: 256}", "lora.max_length", "max_position_embeddings: 128"),
     "perplexity window + prefix beyond the positions": ("perplexity: {max_length: 120, stride: 60}", "perplexity.max_length",
                                                         "at most"),
     "generation beyond the positions": ("generation: {max_new_tokens: 120}", "generation.max_new_tokens", "at most"),

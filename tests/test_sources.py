@@ -173,3 +173,20 @@ def test_download_then_read_offline(tmp_path):
     cfg = {"sources": {"cache_dir": str(tmp_path / "cache"), "prompts": source, "perplexity": "tiny",
                        "base_model": {"pretrain": "tiny"}, "classifier_encoder": {"scratch": True}, "attributes": {}}}
     assert SRC.missing_assets_message(cfg) == ""
+
+
+def test_a_downloaded_base_model_bounds_the_lengths(example_cfg, tmp_path):
+    """Once a hub or local base model's config.json can be read, the lengths are checked against its positions as
+    for the tiny world's base (here a local model of 64 positions and LoRA texts of 96 tokens)."""
+    model = tmp_path / "model"
+    model.mkdir()
+    (model / "config.json").write_text(json.dumps({"model_type": "llama", "max_position_embeddings": 64}))
+    cfg = json.loads(json.dumps(example_cfg))
+    cfg["sources"]["base_model"] = {"local": str(model)}
+    cfg["lora"]["max_length"] = 96
+    with pytest.raises(ConfigError, match=r"`lora.max_length`: .*config.json max_position_embeddings: 64"):
+        validate_config(cfg)
+    cfg["lora"]["max_length"] = 48
+    cfg["perplexity"].update(max_length=32, stride=16)
+    cfg["generation"]["max_new_tokens"] = 16
+    validate_config(cfg)

@@ -29,7 +29,7 @@ from typing import Iterable, Mapping, Sequence
 
 import numpy as np
 
-from lminterp.data import quiet_datasets
+from lminterp.data import file_rng, quiet_datasets
 
 FORMATS = {"txt": "text", "csv": "csv", "tsv": "csv", "jsonl": "json", "json": "json", "parquet": "parquet"}
 SPLITS = ("train", "validation", "test")
@@ -246,12 +246,6 @@ def column_names(source, *, cache_dir, work_dir: str | None = None) -> list[str]
 
 
 # ------------------------------------------------------------------------------------------------------ sampling
-def _rng(seed: int, name: str) -> np.random.Generator:
-    from lminterp.data import file_rng
-
-    return file_rng(seed, name)
-
-
 def _distinct(texts: Iterable[str]) -> list[str]:
     return list(dict.fromkeys(texts))
 
@@ -276,7 +270,7 @@ def attribute_splits(pools: Mapping[str, Sequence[str]], *, attribute: str, seed
                 f"({lm_per_class[c]} for the LM split + {', '.join(f'{classifier_per_class[s]} {s}' for s in SPLITS)} for "
                 f"the classifier); lower sources.attributes.{attribute}.lm_texts_per_class / classifier_texts_per_class "
                 "(or data.*) or add sources")
-        order = _rng(seed, f"source/{attribute}/{c}").permutation(len(texts))[: need[c]]
+        order = file_rng(seed, f"source/{attribute}/{c}").permutation(len(texts))[: need[c]]
         picked = [texts[i] for i in order]
         out[f"lm/{attribute}/{c}.jsonl"] = [{"text": t} for t in picked[: lm_per_class[c]]]
         rest, start = {}, lm_per_class[c]
@@ -286,7 +280,7 @@ def attribute_splits(pools: Mapping[str, Sequence[str]], *, attribute: str, seed
         taken[c] = rest
     for s in SPLITS:
         records = [{"text": t, "label": int(c)} for c in ("0", "1") for t in taken[c][s]]
-        order = _rng(seed, f"source/{attribute}/classifier/{s}").permutation(len(records))
+        order = file_rng(seed, f"source/{attribute}/classifier/{s}").permutation(len(records))
         out[f"classifier/{attribute}/{s}.jsonl"] = [records[i] for i in order]
     return out
 
@@ -297,7 +291,7 @@ def prompt_rows(texts: Sequence[str], n: int, seed: int) -> list[dict]:
     if len(texts) < n:
         raise SourceError(f"the prompt source gives {len(texts)} distinct prompts but data.prompts asks for {n}; lower "
                           "data.prompts or use a larger source")
-    order = _rng(seed, "source/prompts").permutation(len(texts))[:n]
+    order = file_rng(seed, "source/prompts").permutation(len(texts))[:n]
     return [{"prompt_id": k, "prompt": texts[i]} for k, i in enumerate(order)]
 
 

@@ -9,7 +9,6 @@ localrules:
     claims,
 
 
-
 rule alpha_scaling:
     input:
         raw=lambda w: [score_path(s) for s in S.raw_sweep_specs(w.method, ATTRIBUTES, config["baselines"]["raw_strengths"])],

@@ -10,7 +10,6 @@ localrules:
     table,
 
 
-
 rule figure_numbers:
     input:
         unpack(target_inputs),

@@ -6,7 +6,6 @@ localrules:
     report,
 
 
-
 rule report:
     input:
         figures=expand("figures/{fig}.png", fig=[t.name for t in R.active(config, "figure")]),

@@ -7,8 +7,9 @@
 import argparse
 import subprocess
 import sys
+from pathlib import Path
 
-sys.path.insert(0, __import__("os").path.dirname(__import__("os").path.dirname(__import__("os").path.abspath(__file__))))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))   # the library beside this script
 from lminterp.cost import cost_table, format_table, parse_dry_run  # noqa: E402
 
 parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)

@@ -21,7 +21,7 @@ import numpy as np
 import torch
 
 from .io import atomic_dir, write_result_json
-from .pretrain import _progress, default_device, hf_progress, lr_lambda
+from .pretrain import _progress, adamw, default_device, hf_progress, lr_lambda
 
 
 def _needed_positions(max_length: int, pad_id: int) -> int:
@@ -198,8 +198,8 @@ def train_classifier(
 
     decay = [p for p in model.parameters() if p.ndim >= 2]
     no_decay = [p for p in model.parameters() if p.ndim < 2]
-    optimizer = torch.optim.AdamW(
-        [{"params": decay, "weight_decay": weight_decay}, {"params": no_decay, "weight_decay": 0.0}],
+    optimizer = adamw(
+        [{"params": decay, "weight_decay": weight_decay}, {"params": no_decay, "weight_decay": 0.0}], dev,
         lr=learning_rate,
     )
     scheduler = torch.optim.lr_scheduler.LambdaLR(

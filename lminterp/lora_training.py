@@ -33,6 +33,7 @@ from .checkpoints import Checkpointer, checkpoint_dir, training_key
 from .io import atomic_dir, write_result_json
 from .pretrain import (
     _progress,
+    adamw,
     default_device,
     hf_progress,
     encode_lm_texts,
@@ -253,7 +254,7 @@ def _train_one(
             metrics["eval_loss_initial"] = evaluate_lm_loss(peft_model, eval_seqs, pad_id, device=dev)
 
     params = [p for p in peft_model.parameters() if p.requires_grad]
-    optimizer = torch.optim.AdamW(params, lr=learning_rate, weight_decay=weight_decay)
+    optimizer = adamw(params, params[0].device, lr=learning_rate, weight_decay=weight_decay)
     warmup = int(round(warmup_ratio * n_steps))
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lr_lambda(warmup, n_steps, schedule, min_lr_ratio))
     stream = index_stream(len(seqs), np.random.default_rng(seed))

@@ -126,6 +126,14 @@ def default_device(device=None) -> torch.device:
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
 
+def adamw(params, device: torch.device, **kwargs) -> torch.optim.AdamW:
+    """AdamW for every training loop here, fused on CPU and CUDA. The fused kernel computes the update with torch's
+    own vector code (square root included), pinned to AVX2 by ``cpu_kernels: avx2``; the default loop takes its
+    square roots from MKL's vector maths, whose last bits differ between processors (paper/METHODS.md, "The same
+    numbers on every machine")."""
+    return torch.optim.AdamW(params, fused=torch.device(device).type in ("cpu", "cuda"), **kwargs)
+
+
 @contextlib.contextmanager
 def hf_progress(enabled: bool):
     """Within the block, transformers' own progress bars (loading/saving weights) follow `enabled`."""
@@ -241,7 +249,7 @@ def pretrain_base_model(
     if eval_seqs:
         metrics["eval_loss_initial"] = evaluate_lm_loss(model, eval_seqs, pad_id, device=dev)
 
-    optimizer = torch.optim.AdamW(_param_groups(model, weight_decay), lr=learning_rate, betas=betas)
+    optimizer = adamw(_param_groups(model, weight_decay), dev, lr=learning_rate, betas=betas)
     scheduler = torch.optim.lr_scheduler.LambdaLR(
         optimizer, lr_lambda(warmup_steps, steps, schedule, min_lr_ratio)
     )

@@ -88,8 +88,8 @@ def seconds_from_benchmark(path: str | Path) -> float | None:
 def table1_beside(measured: pd.DataFrame, reported: dict) -> pd.DataFrame:
     """Table 1 as two rows per method, the paper's and this build's, on the paper's columns.
 
-    `measured` is tables/table1.csv (first column the method, "<col> ±" half-widths beside the values).
-    Measured cells read "value ± half-width"; a method or column the paper lacks stays empty."""
+    `measured` is tables/table1.csv (first column the method, "<col> lo" and "<col> hi" beside the values).
+    Measured cells read "value [lo, hi]"; a method or column the paper lacks stays empty."""
     t1 = reported["table1"]
     cols = list(t1["columns"])
     measured = measured.set_index(measured.columns[0])
@@ -107,8 +107,8 @@ def table1_beside(measured: pd.DataFrame, reported: dict) -> pd.DataFrame:
                 if value is None or pd.isna(value):
                     cells[c] = ""
                     continue
-                half = row.get(f"{c} ±")
-                cells[c] = f"{value:.3f}" + ("" if half is None or pd.isna(half) else f" ± {half:.3f}")
+                lo, hi = row.get(f"{c} lo"), row.get(f"{c} hi")
+                cells[c] = f"{value:.3f}" + ("" if lo is None or pd.isna(lo) else f" [{lo:.3f}, {hi:.3f}]")
             rows.append({"Method": method, "Source": TABLE1_MEASURED, **cells})
     return pd.DataFrame(rows, columns=["Method", "Source", *cols])
 
@@ -212,7 +212,7 @@ def render(*, items: Sequence[Item], claims: pd.DataFrame, table1: pd.DataFrame 
     if table1 is not None:
         out += ["<h2 id=\"table1-reported\">Table 1, reported and measured</h2>",
                 "<p>" + _e(reported.get("table1", {}).get("where", "Table 1")) + " of the paper beside "
-                "<code>tables/table1.csv</code> of this build (± 95 % interval half-widths). The paper's world is "
+                "<code>tables/table1.csv</code> of this build ([95 % interval]). The paper's world is "
                 "Llama-2-7b on the real datasets; a different world gives different absolute numbers, and the "
                 "claims above compare methods within one world.</p>",
                 frame_html(table1.assign(_cls=table1["Source"].map({TABLE1_REPORTED: "paper",

@@ -11,6 +11,13 @@ import sys
 from pathlib import Path
 
 
+# The same bits on every x86 machine with AVX2 (config cpu_kernels: avx2; paper/METHODS.md, "The same numbers on every
+# machine"): torch's own kernels at AVX2 whatever the processor offers, oneDNN (GELU) compiled for AVX2, and MKL on its
+# COMPATIBLE branch, the one it keeps equal on Intel and AMD alike (its AVX2 branch differs between vendors). Read
+# when torch loads, so they are set in the environment that starts a job (rules/common.smk, scripts/cross_cpu.py).
+PINNED_KERNELS = {"ATEN_CPU_CAPABILITY": "avx2", "ONEDNN_MAX_CPU_ISA": "AVX2", "MKL_CBWR": "COMPATIBLE"}
+
+
 def _freeze_at_exit() -> None:
     for stream in (sys.stdout, sys.stderr):
         try:

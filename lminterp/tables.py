@@ -30,9 +30,10 @@ AVERAGE_COLUMN = "Average"
 # df.attrs key with the header groups [(title, n_columns), ...] that write_table puts above the
 # column names (LaTeX: multicolumn + cmidrule).
 GROUPS_ATTR = "column_groups"
-# df.attrs key with a DataFrame of the same shape holding each cell's 95 % interval half-width (NaN: none); the
-# writers print "value ± half-width" and the CSV gets a "<column> ±" column beside each column that has one.
-HALFWIDTH_ATTR = "halfwidth"
+# df.attrs key with a pair (lo, hi) of DataFrames of the same shape holding each cell's 95 % interval (NaN: none);
+# the writers print "value [lo, hi]" (BCa intervals are not symmetric about their value, an MAE's often not even
+# around it) and the CSV gets "<column> lo" and "<column> hi" columns beside each column that has one.
+INTERVAL_ATTR = "interval"
 
 
 def table_label(method: str) -> str:
@@ -69,7 +70,7 @@ def _num(v: object, where: str) -> float:
 
 def table1(mae_rows: Mapping[str, Mapping[str, float]], quality_rows: Mapping[str, Mapping[str, float]],
            attributes: Sequence[str], methods: Sequence[str] = TABLE1_METHODS,
-           halfwidths: Mapping[str, Mapping[str, float]] | None = None) -> pd.DataFrame:
+           intervals: Mapping[str, Mapping[str, tuple[float, float]]] | None = None) -> pd.DataFrame:
     """Table 1 as a DataFrame (index "Method" with the row labels; all values float).
 
     ``mae_rows = {method: {attribute: MAE}}`` (from :func:`lminterp.metrics.mae`, baselines on scaled
@@ -84,8 +85,8 @@ def table1(mae_rows: Mapping[str, Mapping[str, float]], quality_rows: Mapping[st
     quality numbers; NaN values are kept (a failed measurement shows as "-"), missing ones raise
     ValueError, as do unknown methods, infinite values and empty/duplicate attributes.
 
-    ``halfwidths = {method: {attribute | "average" | quality key: half-width}}`` (optional) are the 95 %
-    interval half-widths of the cells; the writers print them as "value ± half-width".
+    ``intervals = {method: {attribute | "average" | quality key: (lo, hi)}}`` (optional) are the 95 %
+    intervals of the cells; the writers print them as "value [lo, hi]".
     """
     attrs = [attributes] if isinstance(attributes, str) else list(attributes)
     if not attrs:
@@ -136,13 +137,14 @@ def table1(mae_rows: Mapping[str, Mapping[str, float]], quality_rows: Mapping[st
                       columns=columns, dtype=float)
     df.attrs[GROUPS_ATTR] = [("Attribute score MAE", len(labels) + 1), ("WikiText", 1),
                              ("Diversity", 3)]
-    if halfwidths is not None:
+    if intervals is not None:
         keys_of = {**dict(zip(labels, attrs)), AVERAGE_COLUMN: "average",
                    **{v: k for k, v in QUALITY_COLUMNS.items()}}
-        hw = _by_method(halfwidths, "halfwidths")
-        df.attrs[HALFWIDTH_ATTR] = pd.DataFrame(
-            [[float(hw.get(k, {}).get(keys_of[c], float("nan"))) for c in columns] for k in keys],
-            index=df.index, columns=columns, dtype=float)
+        iv = _by_method(intervals, "intervals")
+        nan2 = (float("nan"), float("nan"))
+        df.attrs[INTERVAL_ATTR] = tuple(pd.DataFrame(
+            [[float(iv.get(k, {}).get(keys_of[c], nan2)[end]) for c in columns] for k in keys],
+            index=df.index, columns=columns, dtype=float) for end in (0, 1))
     return df
 
 
@@ -174,17 +176,17 @@ def _md_escape(text: str) -> str:
     return str(text).replace("|", r"\|")
 
 
-def _cells(df: pd.DataFrame, float_format: str, blank: str, pm: str) -> list[list[str]]:
-    """The text of every cell, "value<pm>half-width" where ``df.attrs[HALFWIDTH_ATTR]`` has one."""
-    hw = df.attrs.get(HALFWIDTH_ATTR)
+def _cells(df: pd.DataFrame, float_format: str, blank: str) -> list[list[str]]:
+    """The text of every cell, "value [lo, hi]" where ``df.attrs[INTERVAL_ATTR]`` has an interval."""
+    iv = df.attrs.get(INTERVAL_ATTR)
     out = []
     for r, row in enumerate(df.itertuples(index=False)):
         cells = []
         for c, v in enumerate(row):
             text = _fmt(v, float_format, blank)
-            h = hw.iat[r, c] if hw is not None else float("nan")
-            if text != blank and np.isfinite(h):
-                text += pm + (float_format % float(h))
+            lo, hi = (iv[0].iat[r, c], iv[1].iat[r, c]) if iv is not None else (float("nan"), float("nan"))
+            if text != blank and np.isfinite(lo) and np.isfinite(hi):
+                text += f" [{float_format % float(lo)}, {float_format % float(hi)}]"
             cells.append(text)
         out.append(cells)
     return out
@@ -196,7 +198,7 @@ def to_markdown(df: pd.DataFrame, float_format: str = "%.3f", blank: str = "-") 
     numeric = [pd.api.types.is_numeric_dtype(df[c]) for c in df.columns]
     lines = ["| " + " | ".join(_md_escape(h) for h in head) + " |",
              "|" + "|".join([":---", *("---:" if n else ":---" for n in numeric)]) + "|"]
-    for idx, cells in zip(df.index, _cells(df, float_format, blank, " ± ")):
+    for idx, cells in zip(df.index, _cells(df, float_format, blank)):
         lines.append("| " + " | ".join([_md_escape(idx), *(_md_escape(c) for c in cells)]) + " |")
     return "\n".join(lines) + "\n"
 
@@ -231,8 +233,8 @@ def to_latex(df: pd.DataFrame, float_format: str = "%.3f", caption: str | None =
             body.append(" ".join(rules))
     body.append(" & ".join([tex_escape(df.index.name or ""), *(tex_escape(c) for c in df.columns)]) + r" \\")
     body.append(r"\midrule")
-    for idx, cells in zip(df.index, _cells(df, float_format, "\0", "\1")):
-        cells = [tex_escape(idx), *(tex_escape(c).replace("\0", blank).replace("\1", r" $\pm$ ") for c in cells)]
+    for idx, cells in zip(df.index, _cells(df, float_format, "\0")):
+        cells = [tex_escape(idx), *(tex_escape(c).replace("\0", blank) for c in cells)]
         body.append(" & ".join(cells) + r" \\")
     body += [r"\bottomrule", r"\end{tabular}"]
     if caption is None and label is None:
@@ -263,11 +265,12 @@ def write_table(df: pd.DataFrame, csv_path: str | os.PathLike, md_path: str | os
         float_format % 1.0
     except (TypeError, ValueError):
         raise ValueError(f"write_table: float_format must be printf-style like '%.3f', got {float_format!r}") from None
-    hw = df.attrs.get(HALFWIDTH_ATTR)
+    iv = df.attrs.get(INTERVAL_ATTR)
     flat = df
-    if hw is not None:   # "<column> ±" beside each column that has a half-width
-        flat = pd.concat([df[c] if k % 2 == 0 else hw[c].rename(f"{c} ±")
-                          for c in df.columns for k in range(2 if hw[c].notna().any() else 1)], axis=1)
+    if iv is not None:   # "<column> lo", "<column> hi" beside each column that has an interval
+        flat = pd.concat([part for c in df.columns for part in
+                          ([df[c], iv[0][c].rename(f"{c} lo"), iv[1][c].rename(f"{c} hi")]
+                           if iv[0][c].notna().any() else [df[c]])], axis=1)
     csv = flat.to_csv(float_format=float_format, na_rep="", lineterminator="\n")
     md = to_markdown(df, float_format=float_format)
     tex = to_latex(df, float_format=float_format, caption=caption, label=label)

@@ -12,6 +12,7 @@ from lminterp import sources as SRC
 from lminterp import specs as S
 from lminterp.code_deps import code_digest
 from lminterp.config import ConfigError, lora_settings, validate_config
+from lminterp.runtime import PINNED_KERNELS
 
 try:
     _validated = validate_config(config)
@@ -20,11 +21,13 @@ except ConfigError as e:
 config.clear()
 config.update(_validated)
 
-# The same numbers on every x86 machine: torch dispatches CPU kernels by instruction set (AVX-512 vs AVX2) and MKL
-# picks its code path by processor, and either changes the last bits of a training step. Every job inherits these
-# variables and sets them before torch loads (config cpu_kernels: avx2 pins both; native leaves them to the CPU).
+# The same numbers on every x86 machine: torch dispatches its own kernels by instruction set (AVX-512 vs AVX2), oneDNN
+# (GELU) JIT-compiles for the processor, and MKL picks its matrix and vector-maths code by processor and vendor; each
+# changes last bits. Every job inherits these variables and sets them before torch loads (config cpu_kernels: avx2 pins
+# them, lminterp/runtime.py says which; native leaves them to the CPU). The training loops' fused AdamW keeps MKL's
+# vector maths out of the updates (paper/METHODS.md).
 if config["cpu_kernels"] == "avx2" and platform.machine().lower() in ("x86_64", "amd64"):
-    os.environ.update(ATEN_CPU_CAPABILITY="avx2", MKL_CBWR="AVX2")
+    os.environ.update(PINNED_KERNELS)
 
 RESULTS = config["results_dir"]
 ATTRIBUTES = list(config["attributes"])

@@ -186,13 +186,12 @@ def main() -> int:
             goal = 0.8 * (2 * n + 1)
             print(f"tokens/s weight interpolation / DExperts, N = {n}: {ratio:.2f} (goal >= 0.8 x (2N + 1) = "
                   f"{goal:.1f}: ratio {ratio / goal:.2f})")
-    if not args.configfile and (ROOT / "paper" / "checksums.sha256").exists():   # the default world: reproduced?
-        sys.path.insert(0, str(ROOT / "scripts"))
-        from verify_checksums import read_sums, verify
+    if not args.configfile and (ROOT / "paper" / "reference").is_dir():   # the default world: reproduced?
+        sys.path.insert(0, str(ROOT))
+        from lminterp import verify as V
 
-        same, differ, missing = verify(read_sums(ROOT / "paper" / "checksums.sha256"), work)
-        print(f"published checksums (paper/checksums.sha256): {len(same)} reproduced, {len(differ)} differ"
-              + (f" ({', '.join(differ)})" if differ else "") + f", {len(missing)} not built")
+        counts = V.summary(V.compare(work, ROOT / "paper" / "reference"))
+        print("published numbers (paper/reference): " + ", ".join(f"{n} {k}" for k, n in counts.items()))
     if not args.keep:
         shutil.rmtree(work, ignore_errors=True)
     return 0

@@ -91,14 +91,16 @@ def test_auc_replicates_equal_the_auc_of_each_replicate():
     assert auc_replicates(alphas, rows) == pytest.approx([entanglement_auc(alphas, r) for r in rows])
 
 
-def test_tables_print_value_plus_minus_halfwidth(tmp_path):
+def test_tables_print_value_and_interval(tmp_path):
+    """An interval that does not contain its value (an MAE's BCa interval can lie above it) is printed as it is."""
     df = pd.DataFrame({"A": [0.1234, 0.5], "B": [1.0, np.nan]}, index=pd.Index(["x", "y"], name="Method"))
-    df.attrs[T.HALFWIDTH_ATTR] = pd.DataFrame({"A": [0.01, np.nan], "B": [0.2, np.nan]}, index=df.index)
+    df.attrs[T.INTERVAL_ATTR] = (pd.DataFrame({"A": [0.13, np.nan], "B": [0.8, np.nan]}, index=df.index),
+                                 pd.DataFrame({"A": [0.2, np.nan], "B": [1.3, np.nan]}, index=df.index))
     T.write_table(df, tmp_path / "t.csv", tmp_path / "t.md", tmp_path / "t.tex")
     md, tex, csv = ((tmp_path / f"t.{e}").read_text() for e in ("md", "tex", "csv"))
-    assert "| x | 0.123 ± 0.010 | 1.000 ± 0.200 |" in md and "| y | 0.500 | - |" in md
-    assert r"0.123 $\pm$ 0.010" in tex
-    assert csv.splitlines()[0] == "Method,A,A ±,B,B ±"
+    assert "| x | 0.123 [0.130, 0.200] | 1.000 [0.800, 1.300] |" in md and "| y | 0.500 | - |" in md
+    assert "0.123 [0.130, 0.200]" in tex
+    assert csv.splitlines()[0] == "Method,A,A lo,A hi,B,B lo,B hi"
 
 
 # ------------------------------------------------------------------ BCa: skewed statistics (an MAE of close curves)

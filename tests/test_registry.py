@@ -173,11 +173,17 @@ def test_figure_and_table_code_never_imports_torch():
     subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)
 
 
-def test_readme_publishes_the_checksum_file_s_table1():
-    """The README's published Table 1 sum is the one `./repro verify` checks (paper/checksums.sha256)."""
-    sums = (ROOT / "paper" / "checksums.sha256").read_text().splitlines()
-    table1 = next(line for line in sums if line.endswith("tables/table1.csv"))
-    assert table1 in (ROOT / "README.md").read_text()
+def test_the_published_reference_is_every_figure_csv_table_and_the_claims():
+    """paper/reference (what `./repro verify` compares with) holds one file per figure with numbers, every table but
+    table4 (a timing) and the claims; the smoke world's reference the same files."""
+    from lminterp import registry as R
+    from lminterp.verify import reference_files
+
+    for ref in (ROOT / "paper" / "reference", ROOT / "tests" / "data" / "smoke-reference"):
+        names = set(reference_files(ref))
+        figures = {n for n in names if n.startswith("figures/")}
+        assert {f"tables/{t}.csv" for t in R.TABLES if t != "table4"} | {"results/claims.csv"} <= names, ref
+        assert {Path(n).stem for n in figures} <= set(R.FIGURES) and len(names) == 38, ref
 
 
 if __name__ == "__main__":

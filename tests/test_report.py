@@ -37,7 +37,7 @@ def _measured_table1() -> pd.DataFrame:
     for method, values in rows.items():
         row = {"Method": method}
         for c, v in zip(cols, values):
-            row[c], row[f"{c} ±"] = v, (None if v is None else 0.019)
+            row[c], row[f"{c} lo"], row[f"{c} hi"] = v, *((None, None) if v is None else (v - 0.01, v + 0.03))
         data.append(row)
     return pd.DataFrame(data)
 
@@ -72,9 +72,9 @@ def test_table1_beside_pairs_paper_and_build():
     paper = t[(t["Method"] == "Weight interpolation") & (t["Source"] == rep.TABLE1_REPORTED)].iloc[0]
     ours = t[(t["Method"] == "Weight interpolation") & (t["Source"] == rep.TABLE1_MEASURED)].iloc[0]
     assert paper["Average"] == "0.051" and paper["Perplexity"] == "4.947"
-    assert ours["Average"] == "0.063 ± 0.019"
+    assert ours["Average"] == "0.063 [0.053, 0.093]"
     gt = t[(t["Method"] == "Fine-tuned (ground truth)") & (t["Source"] == rep.TABLE1_MEASURED)].iloc[0]
-    assert gt["Average"] == "" and gt["Dist-1"] == "0.640 ± 0.019"
+    assert gt["Average"] == "" and gt["Dist-1"] == "0.640 [0.630, 0.670]"
     # the paper's model arithmetic row stays although this build lacks it; no measured row is invented
     arith = t[t["Method"] == "Model arithmetic"]
     assert list(arith["Source"]) == [rep.TABLE1_REPORTED]

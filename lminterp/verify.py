@@ -185,3 +185,17 @@ def summary(results: list[FileResult]) -> dict[str, int]:
     for r in results:
         counts[r.status] += 1
     return counts
+
+
+def verdict_line(results: list[FileResult]) -> str:
+    """One sentence for the report: the counts and the largest difference within tolerance or the failures."""
+    counts = summary(results)
+    text = f"{len(results)} files: " + ", ".join(f"{n} {k}" for k, n in counts.items() if n)
+    within = [r for r in results if r.status == "within tolerance" and r.largest is not None]
+    if within:
+        worst = max(within, key=lambda r: r.largest.largest)
+        text += f"; largest difference {worst.largest.largest:.2g} ({worst.name}, {worst.largest.column!r})"
+    differ = [r.name for r in results if r.status in ("differs", "missing")]
+    if differ:
+        text += "; not reproduced: " + ", ".join(differ)
+    return text

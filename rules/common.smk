@@ -285,6 +285,17 @@ def claim_inputs(wildcards):
     return out
 
 
+# The published reference numbers (paper/reference, scripts/verify.py): the report compares a build with them when
+# the build's configuration is the one they were published from (their results/config.json).
+REFERENCE_DIR = Path(workflow.basedir) / "paper" / "reference"
+try:
+    _reference_config = json.loads((REFERENCE_DIR / "results" / "config.json").read_text())
+except (OSError, ValueError):
+    _reference_config = None
+REFERENCE_MATCHES = _reference_config == json.loads(json.dumps(RESULT_CONFIG, default=str))
+REFERENCE_FILES = sorted(str(p) for p in REFERENCE_DIR.rglob("*.csv")) if REFERENCE_MATCHES else []
+
+
 # The paper's own numbers (paper/reported.yaml), beside the measured ones in the report
 REPORTED_PATH = str(Path(workflow.basedir) / "paper" / "reported.yaml")
 try:

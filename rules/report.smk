@@ -4,6 +4,23 @@
 # Light jobs (pandas, matplotlib): on a cluster they run on the submitting node, not as SLURM jobs
 localrules:
     report,
+    result_config,
+
+
+rule result_config:
+    """The configuration the results follow (without the speed settings): published with the reference numbers, so
+    that a later build knows whether it can be compared with them."""
+    output:
+        f"{RESULTS}/config.json",
+    params:
+        cfg=RESULT_CONFIG,
+        code=code("result_config.py"),
+    log:
+        "logs/result_config.log",
+    conda:
+        "../envs/plot.yaml"
+    script:
+        "../scripts/result_config.py"
 
 
 rule report:
@@ -15,11 +32,14 @@ rule report:
         single_checks=f"{RESULTS}/single_attribute_checks.json",
         checks=[f"{RESULTS}/checks.json"] if R.checked(config) else [],
         reported=REPORTED_PATH,
+        config=f"{RESULTS}/config.json",
+        reference=REFERENCE_FILES,
     output:
         "paper/report.html",
     params:
         targets=report_items,
         cfg=RESULT_CONFIG,
+        reference_dir=str(REFERENCE_DIR) if REFERENCE_MATCHES else "",
         code=code("report.py"),
     resources:
         **res("light"),

@@ -30,6 +30,14 @@ provenance = {
     "git commit": (commit + (" (with uncommitted changes)" if dirty else "")) if commit else "not a git checkout",
     "results": p.cfg["results_dir"],
 }
+if p.reference_dir:
+    from lminterp import verify as V
+
+    results = V.compare(Path("."), Path(p.reference_dir))
+    provenance["published numbers"] = V.verdict_line(results)
+else:
+    provenance["published numbers"] = ("not compared: this configuration is not the one paper/reference was "
+                                       "published from (paper/reference/results/config.json)")
 pngs = {Path(f).stem: Path(f) for f in inp.figures}
 csvs = {Path(f).stem: Path(f) for f in inp.tables}
 items = [rep.Item(name=it["name"], kind=it["kind"], caption=it["caption"], paper_note=it["paper_note"],

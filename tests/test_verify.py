@@ -92,3 +92,12 @@ def test_half_widths_follow_the_columns():
     df = pd.DataFrame({"auc": ["0.1"], "auc_lo": ["0.0"], "auc_hi": ["0.4"], "x": ["1"]})
     hw = V._halfwidths(df)
     assert hw["auc"].iloc[0] == pytest.approx(0.2) and hw["x"].iloc[0] == pytest.approx(0.2)   # the row's first
+
+
+def test_the_report_s_line_names_the_largest_difference_and_what_was_not_reproduced(tmp_path):
+    ref = _tree(tmp_path / "ref")
+    build = _tree(tmp_path / "build", fig=FIG.replace("0.699975", "0.700475"),
+                  claims=CLAIMS.replace("holds", "inconclusive"))
+    line = V.verdict_line(V.compare(build, ref))
+    assert line.startswith("3 files: 1 identical, 1 within tolerance, 1 differs")
+    assert "largest difference 0.0005 (figures/fig2.csv, 'mean')" in line and "not reproduced: results/claims.csv" in line

@@ -15,6 +15,8 @@ rule result_config:
     params:
         cfg=RESULT_CONFIG,
         code=code("result_config.py"),
+    resources:
+        **res("light"),
     log:
         "logs/result_config.log",
     conda:

@@ -243,7 +243,7 @@ def _expect_report_only(jobs, wf):
 
 def _expect_raw_strengths(jobs, wf):
     assert not set(jobs) & set(TRAINING), jobs
-    allowed = {"alpha_scaling", "figure_numbers", "plot_figure", "table", "checks", "claims", "report"}
+    allowed = {"alpha_scaling", "figure_numbers", "plot_figure", "table", "checks", "claims", "result_config", "report"}
     baseline_sweeps = {r for r in _generation(jobs) if r.split("_", 1)[1].startswith(("scaling_dexperts_raw",
                                                                                        "scaling_arith_raw", *SCALED))}
     assert set(jobs) == allowed | baseline_sweeps, jobs                   # no interpolation or GT job

@@ -103,11 +103,11 @@ def main() -> int:
         return 2
     native = run(None, args.unpinned)
     same = True
-    print(f"{'':<14}" + "".join(f"{k:<21}" for k in native))
-    print(f"{'native':<14}" + "".join(f"{v:<21}" for v in native.values()))
+    print(f"{'':<14}" + "".join(f"{k:<23}" for k in native))
+    print(f"{'native':<14}" + "".join(f"{v:<23}" for v in native.values()))
     for cpu in args.cpus.split(","):
         got = run(cpu, args.unpinned)
-        print(f"{cpu:<14}" + "".join(f"{got[k] + (' =' if got[k] == v else ' DIFF'):<21}" for k, v in native.items()))
+        print(f"{cpu:<14}" + "".join(f"{got[k] + (' =' if got[k] == v else ' DIFF'):<23}" for k, v in native.items()))
         same &= got == native
     print("same bits on every processor" if same else "the processors differ")
     return 0 if same else 1

@@ -41,7 +41,7 @@ rule report:
     params:
         targets=report_items,
         cfg=RESULT_CONFIG,
-        reference_dir=str(REFERENCE_DIR) if REFERENCE_MATCHES else "",
+        compare_reference=REFERENCE_MATCHES,
         code=code("report.py"),
     resources:
         **res("light"),

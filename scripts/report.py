@@ -30,10 +30,10 @@ provenance = {
     "git commit": (commit + (" (with uncommitted changes)" if dirty else "")) if commit else "not a git checkout",
     "results": p.cfg["results_dir"],
 }
-if p.reference_dir:
+if p.compare_reference:   # paper/reference, beside paper/reported.yaml
     from lminterp import verify as V
 
-    results = V.compare(Path("."), Path(p.reference_dir))
+    results = V.compare(Path("."), Path(inp.reported).parent / "reference")
     provenance["published numbers"] = V.verdict_line(results)
 else:
     provenance["published numbers"] = ("not compared: this configuration is not the one paper/reference was "

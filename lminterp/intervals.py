@@ -58,10 +58,6 @@ class Bootstrap:
         np.add.at(weights, (np.arange(replicates)[:, None], idx), 1.0)
         return cls(units, weights, level, method)
 
-    @property
-    def replicates(self) -> int:
-        return self.weights.shape[0]
-
     def _with_jackknife(self, num: np.ndarray, den: np.ndarray) -> np.ndarray:
         """Replicates of sum(num) / sum(den): bootstrap rows, leave-one-unit-out rows, the whole sample."""
         with np.errstate(invalid="ignore", divide="ignore"):

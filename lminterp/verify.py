@@ -67,12 +67,10 @@ def _halfwidths(ref: pd.DataFrame) -> dict[str, pd.Series]:
     num = {c: pd.to_numeric(ref[c], errors="coerce") for c in cols}
     own: dict[str, pd.Series] = {}
     for c in cols:
-        if f"{c}_lo" in num and f"{c}_hi" in num:
-            hw = (num[f"{c}_hi"] - num[f"{c}_lo"]) / 2
-            own[c] = own[f"{c}_lo"] = own[f"{c}_hi"] = hw
-        if f"{c} lo" in num and f"{c} hi" in num:
-            hw = (num[f"{c} hi"] - num[f"{c} lo"]) / 2
-            own[c] = own[f"{c} lo"] = own[f"{c} hi"] = hw
+        for sep in ("_", " "):   # figure CSVs: auc_lo / auc_hi; tables: "Average lo" / "Average hi"
+            lo, hi = f"{c}{sep}lo", f"{c}{sep}hi"
+            if lo in num and hi in num:
+                own[c] = own[lo] = own[hi] = (num[hi] - num[lo]) / 2
     if "lo" in num and "hi" in num:
         hw = (num["hi"] - num["lo"]) / 2
         for c in ("mean", "value", "lo", "hi"):

@@ -161,7 +161,7 @@ def _check_lengths(cfg: dict, positions: int, where: str) -> None:
 def _check_downloaded_base(cfg: dict) -> None:
     """A hub or local base model whose config.json can be read here (a local directory, or a hub model already in the
     download cache): the same length checks as for the tiny world's base, against its max_position_embeddings."""
-    from lminterp import sources as SRC
+    from lminterp.data import sources as SRC
 
     src = cfg["sources"]["base_model"]
     kind = SRC.kind(src)
@@ -200,7 +200,7 @@ def _check_distinct_names(cfg: dict) -> None:
 def _check_sources(cfg: dict) -> None:
     """Sources that exist and can be read: attributes the config has, local files that are there with the columns
     named, a label rule where there is a label, and a world label that says what the data are."""
-    from lminterp import sources as SRC
+    from lminterp.data import sources as SRC
 
     src = cfg["sources"]
     for a in src["attributes"]:
@@ -256,10 +256,10 @@ def _check_semantics(cfg: dict) -> None:
         _fail("prompted.table6_prompt_id", f"must be below data.prompts ({cfg['data']['prompts']}): prompts are "
               "numbered from 0")
     _check_sources(cfg)
-    from lminterp.sources import kind, tiny_attributes
+    from lminterp.data.sources import kind, tiny_attributes
 
     tiny = tiny_attributes(cfg)
-    from lminterp.world import ATTRIBUTES as WORLD_ATTRIBUTES
+    from lminterp.data.world import ATTRIBUTES as WORLD_ATTRIBUTES
 
     for a in tiny:
         if a not in WORLD_ATTRIBUTES:

@@ -2,7 +2,7 @@
 
 Each :class:`Target` declares
 - the models it needs and which of their files it reads (``models(cfg) -> {kind: [Spec]}``, kinds from
-  :data:`lminterp.results.KINDS`: scores, generations, perplexity, adapters (anchor specs: their adapter
+  :data:`lminterp.evaluation.results.KINDS`: scores, generations, perplexity, adapters (anchor specs: their adapter
   directories, for the weight-space figures and table2), and files (other result files by their path relative to
   the results directory: data splits for table3, the inference-cost measurements for table4));
 - the function that computes its numbers from those files (``numbers``, ``"module:function"``, pandas, no torch;
@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Mapping
 
 from lminterp import specs as S
-from lminterp.results import KINDS, MODEL_KINDS
+from lminterp.evaluation.results import KINDS, MODEL_KINDS
 
 Models = Callable[..., dict[str, list[S.Spec]]]
 
@@ -87,58 +87,58 @@ _SINGLE_CONFIG = ("single_attribute.alphas",)
 _EXTRAPOLATION_CONFIG = ("single_attribute.extrapolation_alphas", "single_attribute.stable_region")
 
 TARGETS: tuple[Target, ...] = (
-    Target("fig8", "figure", _entanglement, "lminterp.entanglement:entanglement_table", ("entanglement",),
-           plot="lminterp.plots:entanglement_figure", options={"fixed_alpha": 1.0},
-           check="lminterp.entanglement:entanglement_check",
+    Target("fig8", "figure", _entanglement, "lminterp.numbers.entanglement:entanglement_table", ("entanglement",),
+           plot="lminterp.figures.entanglement:entanglement_figure", options={"fixed_alpha": 1.0},
+           check="lminterp.numbers.entanglement:entanglement_check",
            caption="Entanglement with scaled alpha_i = 1: weight interpolation vs DExperts vs model arithmetic"),
-    Target("fig16", "figure", _entanglement, "lminterp.entanglement:entanglement_table", ("entanglement",),
-           plot="lminterp.plots:entanglement_figure", options={"fixed_alpha": 0.0},
-           check="lminterp.entanglement:entanglement_check",
+    Target("fig16", "figure", _entanglement, "lminterp.numbers.entanglement:entanglement_table", ("entanglement",),
+           plot="lminterp.figures.entanglement:entanglement_figure", options={"fixed_alpha": 0.0},
+           check="lminterp.numbers.entanglement:entanglement_check",
            caption="Entanglement with scaled alpha_i = 0"),
-    Target("fig2", "figure", lambda cfg: {"scores": _single(cfg)}, "lminterp.curves:single_attribute_scores",
-           _SINGLE_CONFIG, plot="lminterp.plots:single_attribute_figure",
+    Target("fig2", "figure", lambda cfg: {"scores": _single(cfg)}, "lminterp.numbers.curves:single_attribute_scores",
+           _SINGLE_CONFIG, plot="lminterp.figures.curves:single_attribute_figure",
            caption="Score vs alpha: GT mixtures, weight interpolation, DExperts and model arithmetic (scaled alpha)"),
     Target("table1", "table", lambda cfg: {k: _single(cfg) for k in ("scores", "generations", "perplexity")},
-           "lminterp.table1:table1_numbers", _SINGLE_CONFIG, check="lminterp.curves:table1_check",
+           "lminterp.numbers.table1:table1_numbers", _SINGLE_CONFIG, check="lminterp.numbers.curves:table1_check",
            caption="Attribute-score MAE to the fine-tuned (GT) models at corresponding alpha, perplexity on the "
                    "perplexity corpus and dist-n diversity, averaged over the alpha grid."),
-    Target("fig3", "figure", lambda cfg: {"scores": _extrapolation(cfg)}, "lminterp.curves:extrapolation_scores",
-           _EXTRAPOLATION_CONFIG, plot="lminterp.plots:extrapolation_figure",
+    Target("fig3", "figure", lambda cfg: {"scores": _extrapolation(cfg)}, "lminterp.numbers.curves:extrapolation_scores",
+           _EXTRAPOLATION_CONFIG, plot="lminterp.figures.curves:extrapolation_figure",
            caption="Weight interpolation and extrapolation: score vs alpha, stable and unstable regions shaded"),
     Target("fig4", "figure", lambda cfg: {"perplexity": _extrapolation(cfg)},
-           "lminterp.curves:extrapolation_perplexity",
+           "lminterp.numbers.curves:extrapolation_perplexity",
            _EXTRAPOLATION_CONFIG + ("single_attribute.perplexity_clip",),
-           plot="lminterp.plots:clipped_perplexity_figure", caption="Perplexity vs alpha (y axis clipped)"),
+           plot="lminterp.figures.curves:clipped_perplexity_figure", caption="Perplexity vs alpha (y axis clipped)"),
     Target("fig10", "figure", lambda cfg: {"perplexity": _extrapolation(cfg)},
-           "lminterp.curves:extrapolation_perplexity", _EXTRAPOLATION_CONFIG,
-           plot="lminterp.plots:log_perplexity_figure", caption="Perplexity vs alpha (log scale)"),
+           "lminterp.numbers.curves:extrapolation_perplexity", _EXTRAPOLATION_CONFIG,
+           plot="lminterp.figures.curves:log_perplexity_figure", caption="Perplexity vs alpha (log scale)"),
     Target("fig11", "figure", lambda cfg: {"generations": _extrapolation(cfg)},
-           "lminterp.diversity:extrapolation_diversity", _EXTRAPOLATION_CONFIG,
-           plot="lminterp.plots:diversity_figure", caption="Diversity (dist-1/2/3) vs alpha"),
+           "lminterp.numbers.diversity:extrapolation_diversity", _EXTRAPOLATION_CONFIG,
+           plot="lminterp.figures.diversity:diversity_figure", caption="Diversity (dist-1/2/3) vs alpha"),
     Target("fig32", "figure", lambda cfg: {"adapters": S.anchor_specs(list(cfg["attributes"]))},
-           "lminterp.weight_space:cosine_table", (), plot="lminterp.plots:weight_cosine_figure",
-           check="lminterp.weight_space:cosine_check",
+           "lminterp.numbers.weight_space:cosine_table", (), plot="lminterp.figures.weight_space:weight_cosine_figure",
+           check="lminterp.numbers.weight_space:cosine_check",
            caption="Cosine similarity of the anchors' LoRA updates, averaged over layers and modules"),
     Target("fig33", "figure", lambda cfg: {"adapters": S.anchor_specs(list(cfg["attributes"]))},
-           "lminterp.weight_space:distance_table", (), plot="lminterp.plots:weight_distance_figure",
+           "lminterp.numbers.weight_space:distance_table", (), plot="lminterp.figures.weight_space:weight_distance_figure",
            caption="Mean squared L2 distance between the anchors' LoRA updates"),
     Target("fig31", "figure", lambda cfg: {"adapters": S.anchor_specs(list(cfg["attributes"]))},
-           "lminterp.weight_space:mds_table", ("weight_space",), plot="lminterp.plots:weight_mds_figure",
+           "lminterp.numbers.weight_space:mds_table", ("weight_space",), plot="lminterp.figures.weight_space:weight_mds_figure",
            caption="2-D MDS of the anchors and single-attribute interpolations in weight space"),
 )
 
 def _grid(other_alpha: float) -> dict:
     return dict(models=lambda cfg, other_alpha: {"scores": [s for ss in S.multi_attribute_specs(cfg, other_alpha).values()
                                                             for s in ss]},
-                numbers="lminterp.multi_attribute:grid_scores", config=("multi_attribute",),
-                plot="lminterp.plots:grid_figure", check="lminterp.multi_attribute:grid_check",
+                numbers="lminterp.numbers.multi_attribute:grid_scores", config=("multi_attribute",),
+                plot="lminterp.figures.multi_attribute:grid_figure", check="lminterp.numbers.multi_attribute:grid_check",
                 options={"other_alpha": other_alpha})
 
 
 def _simplex(name: str, attributes: tuple[str, ...], alpha: float) -> Target:
     return Target(name, "figure", lambda cfg, attributes, alpha: {"scores": S.triple_simplex_specs(cfg, attributes, alpha)},
-                  "lminterp.multi_attribute:simplex_scores", ("simplex",), plot="lminterp.ternary:simplex_score_figure",
-                  options={"attributes": attributes, "alpha": alpha}, check="lminterp.multi_attribute:simplex_check",
+                  "lminterp.numbers.multi_attribute:simplex_scores", ("simplex",), plot="lminterp.figures.multi_attribute:simplex_score_figure",
+                  options={"attributes": attributes, "alpha": alpha}, check="lminterp.numbers.multi_attribute:simplex_check",
                   group="simplex", attributes=attributes,
                   caption=f"Scores over the lambda simplex of {', '.join(attributes)}, all alpha = {alpha:g}")
 
@@ -148,9 +148,9 @@ def _simplex_perplexity(name: str, attributes: tuple[str, ...]) -> Target:
     return Target(name, "figure",
                   lambda cfg, attributes, alphas: {"perplexity": [s for a in alphas
                                                                   for s in S.triple_simplex_specs(cfg, attributes, a)]},
-                  "lminterp.multi_attribute:simplex_perplexity", ("simplex",),
-                  plot="lminterp.ternary:simplex_perplexity_figure", options={"attributes": attributes, "alphas": alphas},
-                  check="lminterp.multi_attribute:simplex_perplexity_check", group="simplex", attributes=attributes,
+                  "lminterp.numbers.multi_attribute:simplex_perplexity", ("simplex",),
+                  plot="lminterp.figures.multi_attribute:simplex_perplexity_figure", options={"attributes": attributes, "alphas": alphas},
+                  check="lminterp.numbers.multi_attribute:simplex_perplexity_check", group="simplex", attributes=attributes,
                   caption=f"Perplexity over the lambda simplex of {', '.join(attributes)}, alpha in 0, 0.5, 1")
 
 
@@ -172,8 +172,8 @@ def _prompted(kind: str) -> Models:
 
 
 def _prompted_diversity(name: str, n: int) -> Target:
-    return Target(name, "figure", _prompted("generations"), "lminterp.diversity:prompted_diversity", _SINGLE_CONFIG,
-                  plot="lminterp.plots:prompted_diversity_figure", options={"n": n},
+    return Target(name, "figure", _prompted("generations"), "lminterp.numbers.diversity:prompted_diversity", _SINGLE_CONFIG,
+                  plot="lminterp.figures.diversity:prompted_diversity_figure", options={"n": n},
                   caption=f"Dist-{n} vs alpha: the prompted model asked for level alpha vs the GT models")
 
 
@@ -196,28 +196,28 @@ TARGETS += (
     _simplex_perplexity("fig27", SPH), _simplex_perplexity("fig28", SPF),
     _simplex_perplexity("fig29", SPS), _simplex_perplexity("fig30", HFS),
     Target("table2", "table", lambda cfg: {"adapters": S.anchor_specs(list(cfg["attributes"]))},
-           "lminterp.setup_tables:hyperparameter_table", ("lora",),
+           "lminterp.numbers.setup_tables:hyperparameter_table", ("lora",),
            caption="LoRA fine-tuning hyperparameters: as configured and as saved with the anchors."),
-    Target("table3", "table", _splits, "lminterp.setup_tables:split_size_table", (),
+    Target("table3", "table", _splits, "lminterp.numbers.setup_tables:split_size_table", (),
            caption="Split sizes per attribute and class, counted from the split files: LM fine-tuning data and "
                    "classifier train, validation and test splits."),
     Target("table4", "table", lambda cfg: {"files": ["inference_cost.json"]},
-           "lminterp.setup_tables:inference_cost_table", (),
+           "lminterp.numbers.setup_tables:inference_cost_table", (),
            caption="Inference cost per method for N controlled attributes: anchor models, forward rows per generated "
                    "token (counted on the model's forward) and tokens per second (measured in one run; timings vary "
                    "between runs and machines)."),
-    Target("table5", "table", lambda cfg: {}, "lminterp.setup_tables:system_prompt_table", ("attributes",),
+    Target("table5", "table", lambda cfg: {}, "lminterp.numbers.setup_tables:system_prompt_table", ("attributes",),
            caption="System prompts conditioning model arithmetic."),
     Target("fig9", "figure",
            lambda cfg: {"scores": [s for m in ("gt", "interp") for ss in S.single_attribute_specs(cfg)[m].values()
                                    for s in ss] + [s for ss in S.prompted_specs(cfg).values() for s in ss]},
-           "lminterp.prompted:prompted_scores", _SINGLE_CONFIG + ("prompted.instruction",),
-           plot="lminterp.plots:prompted_score_figure", check="lminterp.prompted:prompted_check",
+           "lminterp.numbers.prompted:prompted_scores", _SINGLE_CONFIG + ("prompted.instruction",),
+           plot="lminterp.figures.prompted:prompted_score_figure", check="lminterp.numbers.prompted:prompted_check",
            caption="Score vs alpha: the prompted model asked for level alpha vs the GT models"),
     _prompted_diversity("fig12", 1), _prompted_diversity("fig13", 2), _prompted_diversity("fig14", 3),
     Target("table6", "table",
            lambda cfg: {"generations": [s for by in S.table6_specs(cfg).values() for ss in by.values() for s in ss]},
-           "lminterp.setup_tables:example_generations", ("prompted.table6_prompt_id", "prompted.table6_alphas"),
+           "lminterp.numbers.setup_tables:example_generations", ("prompted.table6_prompt_id", "prompted.table6_alphas"),
            caption="Generations for one prompt: weight interpolation and the prompted model at the same alpha."),
 )
 BY_NAME: dict[str, Target] = {t.name: t for t in TARGETS}

@@ -6,11 +6,11 @@ import platform
 import re
 from pathlib import Path
 
-from lminterp import inference_cost as IC
+from lminterp.mixing import inference_cost as IC
 from lminterp import registry as R
-from lminterp import sources as SRC
+from lminterp.data import sources as SRC
 from lminterp import specs as S
-from lminterp.code_deps import code_digest
+from lminterp.workflow.code_deps import code_digest
 from lminterp.config import ConfigError, lora_settings, validate_config
 from lminterp.runtime import PINNED_KERNELS
 
@@ -50,7 +50,7 @@ def res(kind):
 
 def code(script, *by_name):
     """The code hash in a job's params (code=...): its script and every library module it imports, plus the
-    modules it imports by name ("module" or "module:function", from the registry); lminterp/code_deps.py.
+    modules it imports by name ("module" or "module:function", from the registry); lminterp/workflow/code_deps.py.
     Editing any of them reruns the job; nothing else does."""
     modules = [m.partition(":")[0] for m in by_name]
     return code_digest(Path(workflow.basedir) / "scripts" / script, *modules)
@@ -142,6 +142,10 @@ else:
     ENCODER = SOURCES["classifier_encoder"]["local"]
 TINY_ATTRIBUTES = SRC.tiny_attributes(config)     # their data (and their oracle) come from the tiny world's generator
 SOURCED_ATTRIBUTES = [a for a in ATTRIBUTES if a not in TINY_ATTRIBUTES]
+# The tiny world's oracle ("module:function"), imported by name at run time by the score and classifier jobs, so that
+# the generator is part of their code hash only in a world where some attribute's data come from it.
+ORACLE = "lminterp.data.world:oracle" if TINY_ATTRIBUTES else None
+ORACLE_CODE = [ORACLE] if ORACLE else []
 
 
 def local_files(*sources):

@@ -1,6 +1,6 @@
 # Data splits: per attribute and class an LM split (anchors, GT mixtures) and a disjoint classifier
 # split (train/validation/test), the perplexity corpus, the evaluation prompts and (when the base model is
-# pretrained here) its corpus. Each comes from its source in config (lminterp/sources.py): the tiny world's
+# pretrained here) its corpus. Each comes from its source in config (lminterp/data/sources.py): the tiny world's
 # generator, a hub dataset in the download cache, or a local file. Every data job writes a manifest of its files
 # (line counts, SHA-256) that the jobs reading them verify.
 

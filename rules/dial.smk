@@ -58,7 +58,8 @@ rule score_dial:
     params:
         attributes=ATTRIBUTES,
         oracle_attributes=TINY_ATTRIBUTES,
-        code=code("score.py"),
+        oracle=ORACLE,
+        code=code("score.py", *ORACLE_CODE),
     threads: config["threads_per_job"]
     resources:
         **res("score"),

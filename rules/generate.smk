@@ -53,7 +53,8 @@ for _sweep, _specs in ({} if PER_MODEL else SWEEPS).items():
         params:
             attributes=ATTRIBUTES,
             oracle_attributes=TINY_ATTRIBUTES,
-            code=code("score.py"),
+            oracle=ORACLE,
+            code=code("score.py", *ORACLE_CODE),
         threads: config["threads_per_job"]
         priority: sweep_priority(_sweep)
         resources:
@@ -138,7 +139,8 @@ if PER_MODEL:
         params:
             attributes=ATTRIBUTES,
             oracle_attributes=TINY_ATTRIBUTES,
-            code=code("score.py"),
+            oracle=ORACLE,
+            code=code("score.py", *ORACLE_CODE),
         threads: config["threads_per_job"]
         resources:
             **res("score"),

@@ -74,8 +74,8 @@ rule train_classifier:
         encoder=ENCODER,
         tokenizer=lambda w, input: input.get("tokenizer", TOKENIZER) if ENCODER is None else None,
         seed=config["seed"],
-        oracle=lambda w: w.attribute in TINY_ATTRIBUTES,
-        code=code("train_classifier.py"),
+        oracle=lambda w: ORACLE if w.attribute in TINY_ATTRIBUTES else None,
+        code=code("train_classifier.py", *ORACLE_CODE),
     threads: config["threads_per_job"]
     resources:
         **res("train"),

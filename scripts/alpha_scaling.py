@@ -3,9 +3,9 @@ import pandas as pd
 
 from lminterp import specs as S
 from lminterp.io import atomic_path
-from lminterp.results import ResultFiles, read_scores
+from lminterp.evaluation.results import ResultFiles, read_scores
 from lminterp.runtime import job_setup
-from lminterp.scaling import alpha_scaling_or_span
+from lminterp.evaluation.scaling import alpha_scaling_or_span
 
 job_setup(snakemake.log[0], torch_needed=False)
 attributes = snakemake.params.attributes

@@ -1,4 +1,4 @@
-"""A reviewer's archive of what the expensive jobs made (lminterp/archive.py).
+"""A reviewer's archive of what the expensive jobs made (lminterp/report/archive.py).
 
     ./repro archive [--configfile FILE ...] [--output FILE]   pack the results directory of this config
     ./repro unpack ARCHIVE [--configfile FILE ...]            verify and unpack it here (a fresh clone)
@@ -19,7 +19,7 @@ import yaml  # noqa: E402
 from snakemake.utils import update_config  # noqa: E402
 
 from lminterp.version import __version__  # noqa: E402
-from lminterp import archive as A  # noqa: E402
+from lminterp.report import archive as A  # noqa: E402
 from lminterp.config import ConfigError, validate_config  # noqa: E402
 
 

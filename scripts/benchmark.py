@@ -111,7 +111,7 @@ def plan_paper(repeats: int = 3) -> int:
     sys.path.insert(0, str(ROOT / "tests"))
     from test_workflow import copy_workflow
 
-    from lminterp.cost import cost_table, parse_dry_run
+    from lminterp.workflow.cost import cost_table, parse_dry_run
 
     work = Path(tempfile.mkdtemp(prefix="lminterp-plan-"))
     copy_workflow(work)
@@ -188,7 +188,7 @@ def main() -> int:
                   f"{goal:.1f}: ratio {ratio / goal:.2f})")
     if not args.configfile and (ROOT / "paper" / "reference").is_dir():   # the default world: reproduced?
         sys.path.insert(0, str(ROOT))
-        from lminterp import verify as V
+        from lminterp.report import verify as V
 
         counts = V.summary(V.compare(work, ROOT / "paper" / "reference"))
         print("published numbers (paper/reference): " + ", ".join(f"{n} {k}" for k, n in counts.items()))

@@ -1,5 +1,5 @@
-"""The paper's eight claims checked on this build (lminterp/claims.py): results/claims.csv."""
-from lminterp.claims import claims_table
+"""The paper's eight claims checked on this build (lminterp/report/claims.py): results/claims.csv."""
+from lminterp.report.claims import claims_table
 from lminterp.io import atomic_path
 from lminterp.runtime import job_setup
 

@@ -1,5 +1,5 @@
 """Jobs and GPU-hours per stage of a build, before running it, from Snakemake's dry run and the rules' `gpu` and
-`runtime` tags (lminterp/cost.py). Arguments after the options go to snakemake (targets, --configfile ...):
+`runtime` tags (lminterp/workflow/cost.py). Arguments after the options go to snakemake (targets, --configfile ...):
 
     python scripts/cost.py --configfile configs/paper.yaml            # `all` of the paper's world
     python scripts/cost.py --configfile configs/paper.yaml -- figures/fig2.pdf
@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))   # the library beside this script
-from lminterp.cost import cost_table, format_table, parse_dry_run  # noqa: E402
+from lminterp.workflow.cost import cost_table, format_table, parse_dry_run  # noqa: E402
 
 parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
 parser.add_argument("--configfile", nargs="+", default=[])

@@ -36,14 +36,15 @@ def child(unpinned: bool) -> None:
     job_setup(None, threads=1, seed=0)
     import torch
 
-    import lminterp.pretrain as P
-    if unpinned:   # the loop before fused AdamW
-        P.adamw = lambda params, device, **kw: torch.optim.AdamW(params, **kw)
-    from lminterp.classifier import score_texts, train_classifier
-    from lminterp.data import classifier_records, pretrain_records
-    from lminterp.lora_training import train_lora_adapter
-    from lminterp.tokenizer import train_tokenizer
-    from lminterp.world import WorldSpec
+    import lminterp.training.loop as L
+    if unpinned:   # the loops before fused AdamW (patched before the loops import it)
+        L.adamw = lambda params, device, **kw: torch.optim.AdamW(params, **kw)
+    from lminterp.training.classifier import score_texts, train_classifier
+    from lminterp.data.tiny_world import classifier_records, pretrain_records
+    from lminterp.training.lora import train_lora_adapter
+    from lminterp.training.pretrain import pretrain_base_model
+    from lminterp.training.tokenizer import train_tokenizer
+    from lminterp.data.world import WorldSpec
 
     spec = WorldSpec()
     texts = [r["text"] for r in pretrain_records(0, spec, 200)]
@@ -61,7 +62,7 @@ def child(unpinned: bool) -> None:
     arch = {"hidden_size": 64, "intermediate_size": 128, "num_hidden_layers": 2, "num_attention_heads": 2,
             "num_key_value_heads": 2, "max_position_embeddings": 128}
     t = time.perf_counter()
-    P.pretrain_base_model(texts[:32], tok, arch, steps=3, batch_size=8, learning_rate=3e-3, warmup_steps=1,
+    pretrain_base_model(texts[:32], tok, arch, steps=3, batch_size=8, learning_rate=3e-3, warmup_steps=1,
                           max_length=64, seed=0, out_dir=out / "base", progress=False)
     print("pretrain", _digest(out / "base"), f"{time.perf_counter() - t:.1f}", flush=True)
     t = time.perf_counter()

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from lminterp import style_requests as DIAL
+from lminterp.dial import requests as DIAL
 from lminterp.io import write_json
 from lminterp.runtime import job_setup
 

@@ -3,9 +3,9 @@ its simplex."""
 import json
 from pathlib import Path
 
-from lminterp import style_requests as DIAL
+from lminterp.dial import requests as DIAL
 from lminterp.io import atomic_path
-from lminterp.dial_plot import dial_figure
+from lminterp.figures.dial import dial_figure
 from lminterp.runtime import job_setup
 
 job_setup(snakemake.log[0], torch_needed=False)

@@ -1,11 +1,11 @@
 """results/dial/<request>.solution.json: the alphas and lambdas that best deliver a request's target scores, from
-surfaces fitted on the measured interpolation models (lminterp/dial.py, lminterp/style_requests.py)."""
+surfaces fitted on the measured interpolation models (lminterp/dial/surfaces.py, lminterp/dial/requests.py)."""
 import json
 
 from lminterp import specs as S
-from lminterp import style_requests as DIAL
+from lminterp.dial import requests as DIAL
 from lminterp.io import write_json
-from lminterp.results import ResultFiles
+from lminterp.evaluation.results import ResultFiles
 from lminterp.runtime import job_setup
 
 job_setup(snakemake.log[0], torch_needed=False)

@@ -1,7 +1,7 @@
 """Fetch one hub dataset or model into the download cache (a local rule: it runs where the network is)."""
 import os
 
-from lminterp.download import fetch_dataset, fetch_model
+from lminterp.data.download import fetch_dataset, fetch_model
 from lminterp.runtime import job_setup
 
 job_setup(snakemake.log[0], torch_needed=False, offline=False)

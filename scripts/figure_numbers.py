@@ -1,7 +1,7 @@
 """The numbers of one figure (its CSV): the registry's numbers function on the per-model files it reads."""
 from lminterp.io import atomic_path
 from lminterp.registry import resolve
-from lminterp.results import KINDS, ResultFiles
+from lminterp.evaluation.results import KINDS, ResultFiles
 from lminterp.runtime import job_setup
 
 job_setup(snakemake.log[0], torch_needed=False)

@@ -3,10 +3,10 @@
 config, not from the rule's params, so that changing it reruns nothing."""
 import json
 
-from lminterp.generation import GenerationStats, SamplingConfig, generate
+from lminterp.mixing.generation import GenerationStats, SamplingConfig, generate
 from lminterp.io import write_jsonl
-from lminterp.manifest import read_split_jsonl
-from lminterp.recipes import load_sweep
+from lminterp.data.manifest import read_split_jsonl
+from lminterp.mixing.recipes import load_sweep
 from lminterp.runtime import job_setup
 
 job_setup(snakemake.log[0], threads=snakemake.threads)

@@ -1,12 +1,12 @@
 """Table 4's measurements: counted forward rows per generated token and tokens/s per method, N = 1 and 2
-(lminterp/inference_cost.py), on the real generation code path."""
+(lminterp/mixing/inference_cost.py), on the real generation code path."""
 import json
 
-from lminterp.generation import SamplingConfig
-from lminterp.inference_cost import measure
+from lminterp.mixing.generation import SamplingConfig
+from lminterp.mixing.inference_cost import measure
 from lminterp.io import write_json
-from lminterp.manifest import read_split_jsonl
-from lminterp.recipes import load_sweep
+from lminterp.data.manifest import read_split_jsonl
+from lminterp.mixing.recipes import load_sweep
 from lminterp.runtime import job_setup
 
 job_setup(snakemake.log[0], threads=snakemake.threads)

@@ -1,8 +1,8 @@
 """Pretrain the tiny world's base Llama on the mixed corpus (neutral with respect to every attribute)."""
-from lminterp.manifest import read_split_jsonl, read_split_text
-from lminterp.pretrain import pretrain_base_model
+from lminterp.data.manifest import read_split_jsonl, read_split_text
+from lminterp.training.pretrain import pretrain_base_model
 from lminterp.runtime import job_setup
-from lminterp.tokenizer import load_tokenizer
+from lminterp.training.tokenizer import load_tokenizer
 
 job_setup(snakemake.log[0], threads=snakemake.threads, seed=snakemake.params.seed)
 cfg = snakemake.params.base_model

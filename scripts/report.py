@@ -1,4 +1,4 @@
-"""paper/report.html: the reproduction report (lminterp/report.py), from the built files only."""
+"""paper/report.html: the reproduction report (lminterp/report/html.py), from the built files only."""
 import json
 import subprocess
 from pathlib import Path
@@ -6,7 +6,7 @@ from pathlib import Path
 import pandas as pd
 
 from lminterp.version import __version__
-from lminterp import report as rep
+from lminterp.report import html as rep
 from lminterp.io import write_text
 from lminterp.runtime import job_setup
 
@@ -31,7 +31,7 @@ provenance = {
     "results": p.cfg["results_dir"],
 }
 if p.compare_reference:   # paper/reference, beside paper/reported.yaml
-    from lminterp import verify as V
+    from lminterp.report import verify as V
 
     results = V.compare(Path("."), Path(inp.reported).parent / "reference")
     provenance["published numbers"] = V.verdict_line(results)

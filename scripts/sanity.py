@@ -7,7 +7,7 @@ from pathlib import Path
 from lminterp import specs as S
 from lminterp.io import write_json
 from lminterp.runtime import job_setup
-from lminterp.results import ResultFiles, read_scores
+from lminterp.evaluation.results import ResultFiles, read_scores
 
 job_setup(snakemake.log[0], torch_needed=False)
 attributes = snakemake.params.attributes

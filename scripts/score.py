@@ -1,13 +1,15 @@
 """Score every generation set of a sweep with every attribute classifier (P(class 1) per sample);
 for the tiny world's attributes also the oracle's true values. Each classifier scores the texts of all the
 sweep's sets in one call (batched by length across sets), then the scores are split per set. Empty
-continuations are not scored (lminterp/score_files.py)."""
+continuations are not scored (lminterp/evaluation/score_files.py)."""
+import importlib
+
 import numpy as np
 
-from lminterp.classifier import load_classifier, score_texts
+from lminterp.training.classifier import load_classifier, score_texts
 from lminterp.io import atomic_path, read_jsonl
 from lminterp.runtime import job_setup
-from lminterp.score_files import is_empty, score_table
+from lminterp.evaluation.score_files import is_empty, score_table
 
 job_setup(snakemake.log[0], threads=snakemake.threads)
 attributes = snakemake.params.attributes
@@ -19,8 +21,9 @@ for attribute, directory in zip(attributes, snakemake.input.classifiers):
     model, tokenizer = load_classifier(directory)
     scores[attribute] = score_texts(model, tokenizer, texts) if texts else np.zeros(0)
 oracle = None
-if snakemake.params.oracle_attributes:   # the attributes whose data come from the tiny world's generator
-    from lminterp.world import oracle
+if snakemake.params.oracle:   # "module:function", named by the rule (rules/common.smk, ORACLE): the tiny world's
+    module, _, name = snakemake.params.oracle.partition(":")
+    oracle = getattr(importlib.import_module(module), name)
 for k, (records, out_path) in enumerate(zip(sets, snakemake.output)):
     keep = np.array([not is_empty(r["continuation"]) for r in records], dtype=bool)
     per_set = {}

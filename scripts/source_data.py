@@ -1,11 +1,11 @@
-"""Data files from the config's sources (lminterp/sources.py): an attribute's LM and classifier splits, the
+"""Data files from the config's sources (lminterp/data/sources.py): an attribute's LM and classifier splits, the
 evaluation prompts, the perplexity corpus, or the base model's pretraining corpus; a manifest of them beside."""
 import os
 
-from lminterp import sources as SRC
-from lminterp.data import write_records
+from lminterp.data import sources as SRC
+from lminterp.data.records import write_records
 from lminterp.io import write_text
-from lminterp.manifest import write_manifest
+from lminterp.data.manifest import write_manifest
 from lminterp.runtime import job_setup
 
 job_setup(snakemake.log[0], torch_needed=False)

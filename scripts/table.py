@@ -1,8 +1,8 @@
 """One table of the paper as CSV, Markdown and LaTeX, from the registry's numbers function."""
 from lminterp.registry import resolve
-from lminterp.results import KINDS, ResultFiles
+from lminterp.evaluation.results import KINDS, ResultFiles
 from lminterp.runtime import job_setup
-from lminterp.tables import write_table
+from lminterp.report.tables import write_table
 
 job_setup(snakemake.log[0], torch_needed=False)
 p = snakemake.params

@@ -2,11 +2,11 @@
 them that the config does not take from sources of their own: the rule's outputs say which)."""
 import os
 
-from lminterp.data import write_tiny_world
+from lminterp.data.tiny_world import write_tiny_world
 from lminterp.io import write_json
-from lminterp.manifest import write_manifest
+from lminterp.data.manifest import write_manifest
 from lminterp.runtime import job_setup
-from lminterp.world import WorldSpec
+from lminterp.data.world import WorldSpec
 
 job_setup(snakemake.log[0], torch_needed=False)
 p = snakemake.params

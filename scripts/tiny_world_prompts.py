@@ -1,8 +1,10 @@
 """The tiny world's evaluation prompts (neutral openers, distinct, from their own random stream)."""
 import os
 
-from lminterp.data import prompt_records, write_records
-from lminterp.manifest import write_manifest
+from lminterp.data.records import write_records
+
+from lminterp.data.tiny_world import prompt_records
+from lminterp.data.manifest import write_manifest
 from lminterp.runtime import job_setup
 
 job_setup(snakemake.log[0], torch_needed=False)

@@ -1,6 +1,6 @@
 """Both anchor adapters of one attribute (class 0 and class 1 data), from one load of the base model."""
-from lminterp.manifest import read_split_jsonl
-from lminterp.lora_training import train_lora_from_config
+from lminterp.data.manifest import read_split_jsonl
+from lminterp.training.lora import train_lora_from_config
 from lminterp.runtime import job_setup
 
 job_setup(snakemake.log[0], threads=snakemake.threads, seed=snakemake.params.seed)

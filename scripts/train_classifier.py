@@ -1,15 +1,16 @@
 """One attribute classifier (score = P(class 1)); held-out accuracy and, for the tiny world's attributes, agreement
 with the rule-based oracle written beside it (metrics.json, oracle_agreement.json)."""
+import importlib
 import json
 from pathlib import Path
 
 import numpy as np
 
-from lminterp.classifier import score_texts, train_classifier
+from lminterp.training.classifier import score_texts, train_classifier
 from lminterp.io import write_json
-from lminterp.manifest import read_split_jsonl
+from lminterp.data.manifest import read_split_jsonl
 from lminterp.runtime import job_setup
-from lminterp.tokenizer import load_tokenizer
+from lminterp.training.tokenizer import load_tokenizer
 
 job_setup(snakemake.log[0], threads=snakemake.threads, seed=snakemake.params.seed)
 p = snakemake.params
@@ -23,8 +24,9 @@ metrics, model = train_classifier(   # from scratch (arch) on the base's tokeniz
     out_dir=snakemake.output[0], seed=snakemake.params.seed, return_model=True, **cfg,
 )
 print(json.dumps({k: v for k, v in metrics.items() if k != "history"}, indent=1))
-if p.oracle:   # the attribute's data come from the tiny world's generator
-    from lminterp.world import oracle
+if p.oracle:   # the attribute's data come from the tiny world's generator: its oracle, named by the rule
+    module, _, name = p.oracle.partition(":")
+    oracle = getattr(importlib.import_module(module), name)
 
     attribute = snakemake.wildcards.attribute
     texts = [r["text"] for r in test]

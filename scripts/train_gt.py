@@ -1,8 +1,8 @@
 """Ground-truth mixture adapters of one attribute: for each interior alpha of the grid, an adapter trained
 like the anchors (same hyperparameters, number of texts and steps) on an alpha fraction of class-1 texts."""
-from lminterp.data import mixture_texts
-from lminterp.manifest import read_split_jsonl
-from lminterp.lora_training import train_lora_from_config
+from lminterp.data.records import mixture_texts
+from lminterp.data.manifest import read_split_jsonl
+from lminterp.training.lora import train_lora_from_config
 from lminterp.runtime import job_setup
 
 job_setup(snakemake.log[0], threads=snakemake.threads, seed=snakemake.params.seed)

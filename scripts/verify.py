@@ -1,5 +1,5 @@
 """Did this build reproduce the published numbers? Compares every reference file (default paper/reference/, the
-tiny world's default configuration) with the built file of the same path, number by number (lminterp/verify.py):
+tiny world's default configuration) with the built file of the same path, number by number (lminterp/report/verify.py):
 one line per file (identical / within tolerance, with its largest difference / DIFFERS, naming the column and the
 row), then a summary. A changed claim verdict always fails.
 
@@ -20,7 +20,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from lminterp import verify as V  # noqa: E402
+from lminterp.report import verify as V  # noqa: E402
 
 
 def main() -> int:

@@ -1,4 +1,4 @@
-"""The reviewer's archive (lminterp/archive.py) on a hand-made results directory: what goes in, checksums, times,
+"""The reviewer's archive (lminterp/report/archive.py) on a hand-made results directory: what goes in, checksums, times,
 and every way an unpack must refuse. The round trip on a real build is in test_workflow."""
 import io
 import os
@@ -6,7 +6,7 @@ import tarfile
 
 import pytest
 
-from lminterp import archive as A
+from lminterp.report import archive as A
 
 
 @pytest.fixture()

@@ -3,9 +3,9 @@ import numpy as np
 import pytest
 
 from lminterp import specs as S
-from lminterp.curves import gt_monotonicity
-from lminterp.results import ResultFiles
-from lminterp.score_files import score_table
+from lminterp.numbers.curves import gt_monotonicity
+from lminterp.evaluation.results import ResultFiles
+from lminterp.evaluation.score_files import score_table
 
 CFG = {"attributes": ["humor"], "single_attribute": {"alphas": [0.0, 0.5, 1.0]},
        "statistics": {"replicates": 500, "level": 0.95, "seed": 0}}

@@ -5,7 +5,7 @@ import json
 import pandas as pd
 import pytest
 
-from lminterp import claims as C
+from lminterp.report import claims as C
 
 CFG = {"claims": {"extrapolation_perplexity_ratio": 1.5, "lambda_effect_spearman": 0.8, "entanglement_margin": 0.05,
                   "orthogonal_cosine": 0.1, "simplex_perplexity_share": 0.9},

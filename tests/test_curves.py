@@ -10,8 +10,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lminterp import plots as P
-from lminterp import tables as T
+from lminterp.figures import curves as P
+from lminterp.figures.entanglement import plot_entanglement_heatmaps
+from lminterp.numbers import table1 as T1
+from lminterp.report import tables as T
 
 ATTRS = ["sentiment", "politeness", "formality", "simplicity", "humor"]
 REGIONS = {"interpolation": (0.0, 1.0), "stable": (-1.0, 2.0)}
@@ -77,7 +79,7 @@ def _assert_pdf(pair):
 
 # ------------------------------------------------------------------------------ plots
 def test_no_torch_import():
-    code = ("import sys, lminterp.plots, lminterp.tables, lminterp.metrics, lminterp.diversity, lminterp.scaling, lminterp.entanglement; "
+    code = ("import sys, lminterp.figures.curves, lminterp.report.tables, lminterp.evaluation.metrics, lminterp.evaluation.diversity, lminterp.evaluation.scaling, lminterp.numbers.entanglement; "
             "assert 'torch' not in sys.modules, 'torch imported'")
     subprocess.run([sys.executable, "-c", code], check=True)
 
@@ -152,7 +154,7 @@ def test_plot_bad_input(tmp_path):
 def test_existing_heatmap_still_works(tmp_path):
     rows = [{"method": m, "attribute_i": i, "attribute_j": j, "auc": 0.1}
             for m in ("interp", "dexperts") for i in ATTRS for j in ATTRS if i != j]
-    P.plot_entanglement_heatmaps(pd.DataFrame(rows), ATTRS, ["interp", "dexperts"], tmp_path / "f8.pdf")
+    plot_entanglement_heatmaps(pd.DataFrame(rows), ATTRS, ["interp", "dexperts"], tmp_path / "f8.pdf")
     assert (tmp_path / "f8.pdf").stat().st_size > 1000
 
 
@@ -175,7 +177,7 @@ COLS = ["Sentiment", "Politeness", "Formality", "Simplicity", "Humor", "Average"
 
 
 def test_table1_layout_and_average():
-    df = T.table1(MAE, QUALITY, ATTRS)
+    df = T1.table1(MAE, QUALITY, ATTRS)
     assert list(df.index) == ROWS and df.index.name == "Method"
     assert list(df.columns) == COLS
     assert df.loc[ROWS[0], COLS[:6]].isna().all()          # GT MAE blank
@@ -187,28 +189,28 @@ def test_table1_layout_and_average():
     assert df["Average"].round(3).tolist()[1:] == [0.109, 0.152, 0.051]
     assert df.loc["Weight interpolation", "Perplexity"] == 4.947
     # subset of methods, in the order asked
-    sub = T.table1(MAE, QUALITY, ATTRS[:2], methods=("interp", "gt"))
+    sub = T1.table1(MAE, QUALITY, ATTRS[:2], methods=("interp", "gt"))
     assert list(sub.index) == ["Weight interpolation", ROWS[0]]
     assert list(sub.columns) == ["Sentiment", "Politeness", *COLS[5:]]
 
 
 def test_table1_bad_input():
     with pytest.raises(ValueError, match="unknown method"):
-        T.table1({**MAE, "bogus": {}}, QUALITY, ATTRS)
+        T1.table1({**MAE, "bogus": {}}, QUALITY, ATTRS)
     with pytest.raises(ValueError, match="no MAE row"):
-        T.table1({k: v for k, v in MAE.items() if k != "dexperts"}, QUALITY, ATTRS)
+        T1.table1({k: v for k, v in MAE.items() if k != "dexperts"}, QUALITY, ATTRS)
     with pytest.raises(ValueError, match="no MAE for attributes"):
-        T.table1(MAE, QUALITY, [*ATTRS, "toxicity"])
+        T1.table1(MAE, QUALITY, [*ATTRS, "toxicity"])
     with pytest.raises(ValueError, match="dist_3"):
-        T.table1(MAE, {**QUALITY, "arith": {"perplexity": 5.0, "dist_1": 1, "dist_2": 1}}, ATTRS)
+        T1.table1(MAE, {**QUALITY, "arith": {"perplexity": 5.0, "dist_1": 1, "dist_2": 1}}, ATTRS)
     with pytest.raises(ValueError, match="given twice"):
-        T.table1({**MAE, "arith": MAE["interp"]}, QUALITY, ATTRS)
+        T1.table1({**MAE, "arith": MAE["interp"]}, QUALITY, ATTRS)
     with pytest.raises(ValueError, match="infinite"):
-        T.table1(MAE, {**QUALITY, "gt": {**QUALITY["gt"], "perplexity": float("inf")}}, ATTRS)
+        T1.table1(MAE, {**QUALITY, "gt": {**QUALITY["gt"], "perplexity": float("inf")}}, ATTRS)
 
 
 def test_write_table_formats_and_determinism(tmp_path):
-    df = T.table1(MAE, QUALITY, ATTRS)
+    df = T1.table1(MAE, QUALITY, ATTRS)
     outs = []
     for d in ("a", "b"):
         paths = [tmp_path / d / f"table1.{ext}" for ext in ("csv", "md", "tex")]

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 from scipy.special import expit
 
-from lminterp import dial as D
+from lminterp.dial import surfaces as D
 
 # ground truths in terms of the anchor weights u = lam*alpha, v = lam*(1 - alpha)
 TRUTH = {

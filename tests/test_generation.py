@@ -12,8 +12,9 @@ torch.set_num_threads(1)
 from tokenizers import Tokenizer, decoders, models, pre_tokenizers  # noqa: E402
 from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast  # noqa: E402
 
-from lminterp.adapters import AdapterBank, merged_state_dict  # noqa: E402
-from lminterp.generation import (  # noqa: E402
+from lminterp.mixing.adapters import AdapterBank  # noqa: E402
+from lminterp.mixing.layers import merged_state_dict  # noqa: E402
+from lminterp.mixing.generation import (  # noqa: E402
     GenerationStats,
     SamplingConfig,
     generate,
@@ -21,7 +22,7 @@ from lminterp.generation import (  # noqa: E402
     sample_uniforms,
     top_p_filter,
 )
-from lminterp.recipes import (  # noqa: E402
+from lminterp.mixing.recipes import (  # noqa: E402
     Component,
     Recipe,
     count_forward_passes,
@@ -29,7 +30,7 @@ from lminterp.recipes import (  # noqa: E402
     model_arithmetic_recipe,
     weight_recipe,
 )
-from lminterp.mixing import attach_bank  # noqa: E402
+from lminterp.mixing.layers import attach_bank  # noqa: E402
 from lora_helpers import save_random_adapters  # noqa: E402
 
 ALL = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
@@ -313,8 +314,8 @@ def test_recipe_validation_and_component_normalisation():
 def test_inference_cost_counts_rows_on_the_forward(world):
     """Table 4's count comes from a hook on the model's forward during a real generation: 1 row per generated token
     for weight interpolation, 2N + 1 for DExperts and model arithmetic (N = 1, 2)."""
-    from lminterp import inference_cost as IC
-    from lminterp.recipes import recipe_for
+    from lminterp.mixing import inference_cost as IC
+    from lminterp.mixing.recipes import recipe_for
 
     _, _, model, tok = world
     order = ["sentiment", "formality"]

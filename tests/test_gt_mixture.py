@@ -3,7 +3,7 @@ import pytest
 
 from lminterp import registry as R
 from lminterp import specs as S
-from lminterp.data import mixture_texts
+from lminterp.data.records import mixture_texts
 
 C0 = [f"zero text {k}" for k in range(200)]
 C1 = [f"one text {k}" for k in range(240)]

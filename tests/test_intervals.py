@@ -3,9 +3,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lminterp import tables as T
-from lminterp.entanglement import auc_replicates, entanglement_auc
-from lminterp.intervals import Bootstrap, prompt_bootstrap
+from lminterp.report import tables as T
+from lminterp.numbers.entanglement import auc_replicates, entanglement_auc
+from lminterp.evaluation.intervals import Bootstrap, prompt_bootstrap
 
 STATS = {"replicates": 2000, "level": 0.95, "seed": 0}
 

@@ -1,13 +1,14 @@
-"""Data files cannot change silently (lminterp/manifest.py): the tiny world's files written as its job writes them,
+"""Data files cannot change silently (lminterp/data/manifest.py): the tiny world's files written as its job writes them,
 then each kind (an LM split, a classifier split, the pretraining corpus, the perplexity corpus, the prompts)
 edited, truncated or swapped, and read the way the jobs read them."""
 import shutil
 
 import pytest
 
-from lminterp import manifest as M
-from lminterp.data import prompt_records, write_records, write_tiny_world
-from lminterp.world import WorldSpec
+from lminterp.data import manifest as M
+from lminterp.data.records import write_records
+from lminterp.data.tiny_world import prompt_records, write_tiny_world
+from lminterp.data.world import WorldSpec
 
 
 @pytest.fixture()

@@ -1,4 +1,4 @@
-"""Unit tests of lminterp.metrics and the entanglement heat map of lminterp.plots (fake data only)."""
+"""Unit tests of lminterp.evaluation.metrics and the entanglement heat map of lminterp.figures.entanglement (fake data only)."""
 from __future__ import annotations
 
 import sys
@@ -7,10 +7,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lminterp import diversity as D
-from lminterp import entanglement as E
-from lminterp import metrics as M
-from lminterp import scaling as SC
+from lminterp.evaluation import diversity as D
+from lminterp.numbers import entanglement as E
+from lminterp.evaluation import metrics as M
+from lminterp.evaluation import scaling as SC
 
 
 def sigmoid(x):
@@ -232,15 +232,15 @@ def test_no_torch_import():
     session import it)."""
     import subprocess
 
-    code = ("import sys, lminterp.diversity, lminterp.entanglement, lminterp.metrics, lminterp.scaling, "
-            "lminterp.plots, lminterp.report, lminterp.dial, lminterp.style_requests, lminterp.dial_plot\n"
+    code = ("import sys, lminterp.evaluation.diversity, lminterp.numbers.entanglement, lminterp.evaluation.metrics, lminterp.evaluation.scaling, "
+            "lminterp.figures.style, lminterp.figures.curves, lminterp.figures.entanglement, lminterp.figures.weight_space, lminterp.figures.multi_attribute, lminterp.figures.prompted, lminterp.report.html, lminterp.dial.surfaces, lminterp.dial.requests, lminterp.figures.dial\n"
             "assert 'torch' not in sys.modules, 'torch imported'")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr[-2000:]
 
 
 def test_entanglement_heatmap_pdf_deterministic(tmp_path):
-    from lminterp.plots import plot_entanglement_heatmaps
+    from lminterp.figures.entanglement import plot_entanglement_heatmaps
 
     long_df = _fake_long_df()
     methods = ["interp", "dexperts", "arith"]
@@ -257,7 +257,7 @@ def test_entanglement_heatmap_pdf_deterministic(tmp_path):
 
 
 def test_entanglement_heatmap_missing_cell_and_errors(tmp_path):
-    from lminterp.plots import plot_entanglement_heatmaps
+    from lminterp.figures.entanglement import plot_entanglement_heatmaps
 
     long_df = _fake_long_df()
     long_df = long_df.drop(index=long_df.index[0])       # one missing cell -> drawn as "n/a"
@@ -272,7 +272,8 @@ def test_entanglement_heatmap_missing_cell_and_errors(tmp_path):
 
 
 def test_method_style():
-    from lminterp.plots import method_label, method_style
+    from lminterp.figures.style import method_style
+    from lminterp.labels import method_label
 
     assert method_label("interp") == "Weight interpolation"
     assert method_label("DExperts") == "DExperts"

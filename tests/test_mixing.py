@@ -13,8 +13,9 @@ from peft import PeftModel  # noqa: E402
 from safetensors.torch import load_file  # noqa: E402
 from transformers import LlamaConfig, LlamaForCausalLM  # noqa: E402
 
-from lminterp.adapters import AdapterBank, delta_weights, load_peft_adapter, merged_state_dict  # noqa: E402
-from lminterp.mixing import MixedLoRALinear, attach_bank, detach_bank, get_bank, row_weights, set_row_weights  # noqa: E402
+from lminterp.mixing.adapters import AdapterBank, delta_weights, load_peft_adapter  # noqa: E402
+from lminterp.mixing.layers import merged_state_dict  # noqa: E402
+from lminterp.mixing.layers import MixedLoRALinear, attach_bank, detach_bank, get_bank, row_weights, set_row_weights  # noqa: E402
 from lora_helpers import save_random_adapters  # noqa: E402
 
 ALL = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
@@ -166,7 +167,7 @@ def merged_model(base, bank, coeffs):
 def row_grouping(request, monkeypatch):
     """Run a test with the union-of-columns path only, and with rows always split by adapter support (counting
     the grouped forwards, so that the test can check the path was taken)."""
-    import lminterp.mixing as mixing
+    import lminterp.mixing.layers as mixing
 
     calls = []
     if request.param == "union":

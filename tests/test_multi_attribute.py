@@ -6,10 +6,10 @@ import math
 import numpy as np
 import pytest
 
-from lminterp import multi_attribute as M
+from lminterp.numbers import multi_attribute as M
 from lminterp import specs as S
-from lminterp.results import ResultFiles
-from lminterp.score_files import score_table
+from lminterp.evaluation.results import ResultFiles
+from lminterp.evaluation.score_files import score_table
 
 TRIPLE = ("sentiment", "politeness", "humor")
 STATS = {"replicates": 300, "level": 0.95, "seed": 0}

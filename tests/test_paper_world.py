@@ -15,7 +15,7 @@ import yaml
 
 from lminterp import registry as R
 from lminterp.config import validate_config
-from lminterp.cost import cost_table, parse_dry_run
+from lminterp.workflow.cost import cost_table, parse_dry_run
 from test_workflow import ROOT, copy_workflow
 
 SNAKEMAKE = [sys.executable, "-m", "snakemake"]

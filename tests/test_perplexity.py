@@ -14,16 +14,17 @@ torch.set_num_threads(1)
 from tokenizers import Tokenizer, decoders, models, pre_tokenizers, processors  # noqa: E402
 from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast  # noqa: E402
 
-from lminterp.adapters import AdapterBank, merged_state_dict  # noqa: E402
-from lminterp.recipes import (  # noqa: E402
+from lminterp.mixing.adapters import AdapterBank  # noqa: E402
+from lminterp.mixing.layers import merged_state_dict  # noqa: E402
+from lminterp.mixing.recipes import (  # noqa: E402
     Component,
     Recipe,
     dexperts_recipe,
     model_arithmetic_recipe,
     weight_recipe,
 )
-from lminterp.mixing import attach_bank  # noqa: E402
-from lminterp.perplexity import perplexity  # noqa: E402
+from lminterp.mixing.layers import attach_bank  # noqa: E402
+from lminterp.mixing.perplexity import perplexity  # noqa: E402
 from lora_helpers import save_random_adapters  # noqa: E402
 
 ALL = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]

@@ -5,11 +5,11 @@ from pathlib import Path
 
 import pytest
 
-from lminterp import code_deps
+from lminterp.workflow import code_deps
 from lminterp import registry as R
 from lminterp import specs as S
 from lminterp.config import load_config
-from lminterp.results import KINDS
+from lminterp.evaluation.results import KINDS
 
 ROOT = Path(__file__).resolve().parents[1]
 SNAPSHOT = ROOT / "tests" / "data" / "ownership.json"
@@ -36,7 +36,7 @@ def test_appending_a_target_changes_no_owner(cfg, monkeypatch):
     before = R.owners(cfg)
     extra = R.Target("figX", "figure", lambda c: {"scores": [s for ss in S.extrapolation_specs(c).values()
                                                              for s in ss]},
-                     "lminterp.curves:extrapolation_scores", (), plot="lminterp.plots:extrapolation_figure")
+                     "lminterp.numbers.curves:extrapolation_scores", (), plot="lminterp.figures.curves:extrapolation_figure")
     monkeypatch.setattr(R, "TARGETS", R.TARGETS + (extra,))
     assert R.owners(cfg) == before
 
@@ -101,64 +101,88 @@ def test_narrow_config_holds_only_declared_keys(cfg):
     assert "extrapolation_alphas" not in narrow["single_attribute"]
 
 
+def _closure(*entries) -> set[str]:
+    """The files a job's code hash covers, as paths relative to the repository."""
+    return {p.relative_to(ROOT).as_posix() for p in code_deps.module_closure(*entries)}
+
+
 def test_code_closure_follows_imports(tmp_path):
-    gen = {p.name for p in code_deps.module_closure(ROOT / "scripts" / "generate.py")}
-    assert {"generation.py", "recipes.py", "mixing.py", "specs.py", "runtime.py", "__init__.py"} <= gen
-    assert "diversity.py" not in gen and "plots.py" not in gen
-    ppl = {p.name for p in code_deps.module_closure(ROOT / "scripts" / "perplexity.py")}
-    assert "generation.py" not in ppl and "recipes.py" in ppl
-    scaling = {p.name for p in code_deps.module_closure(ROOT / "scripts" / "alpha_scaling.py")}
-    assert "diversity.py" not in scaling and "scaling.py" in scaling
+    gen = _closure(ROOT / "scripts" / "generate.py")
+    assert {"lminterp/mixing/generation.py", "lminterp/mixing/recipes.py", "lminterp/mixing/layers.py",
+            "lminterp/specs.py", "lminterp/runtime.py", "lminterp/__init__.py", "lminterp/mixing/__init__.py"} <= gen
+    assert "lminterp/evaluation/diversity.py" not in gen and not any(p.startswith("lminterp/figures/") for p in gen)
+    ppl = _closure(ROOT / "scripts" / "perplexity.py")
+    assert "lminterp/mixing/generation.py" not in ppl and "lminterp/mixing/recipes.py" in ppl
+    scaling = _closure(ROOT / "scripts" / "alpha_scaling.py")
+    assert "lminterp/evaluation/diversity.py" not in scaling and "lminterp/evaluation/scaling.py" in scaling
     # a module named at run time (a registry function) brings its own imports
-    table = {p.name for p in code_deps.module_closure(ROOT / "scripts" / "table.py", "lminterp.table1")}
-    assert {"table1.py", "diversity.py", "tables.py", "plots.py"} <= table
-    # imports inside functions count, relative ones too
+    table = _closure(ROOT / "scripts" / "table.py", "lminterp.numbers.table1")
+    assert {"lminterp/numbers/table1.py", "lminterp/evaluation/diversity.py", "lminterp/report/tables.py",
+            "lminterp/labels.py"} <= table
+    # imports inside functions count
     script = tmp_path / "job.py"
-    script.write_text("def f():\n    from lminterp.recipes import load_sweep\n")
+    script.write_text("def f():\n    from lminterp.mixing.recipes import load_sweep\n")
     assert {p.name for p in code_deps.module_closure(script)} >= {"recipes.py", "specs.py", "job.py"}
     with pytest.raises(ValueError):
         code_deps.module_closure("lminterp.no_such_module")
 
 
-def test_figure_jobs_do_not_depend_on_plotting_code():
-    """Every numbers and checks job imports the registry: if the registry pulled in plots.py, editing a plot
-    would rerun every figure's numbers (the rerun audit once caught exactly that)."""
-    plotting = {"plots.py", "tables.py", "ternary.py", "setup_tables.py"}
-    for t in R.TARGETS:
-        if t.kind == "figure":
-            closure = {p.name for p in code_deps.module_closure(ROOT / "scripts" / "figure_numbers.py",
-                                                                t.numbers.partition(":")[0])}
-            assert not closure & (plotting | {"world.py"}), (t.name, closure & plotting)
-    checks = {p.name for p in code_deps.module_closure(ROOT / "scripts" / "figure_checks.py",
-                                                       *(t.check.partition(":")[0] for t in R.TARGETS if t.check))}
-    assert not checks & plotting, checks & plotting
+TRAINERS = {"lminterp/training/lora.py", "lminterp/training/pretrain.py", "lminterp/training/classifier.py"}
 
 
-def test_code_digest_changes_with_content(tmp_path):
-    script = tmp_path / "job.py"
-    script.write_text("from lminterp import specs\n")
-    a = code_deps.code_digest(script)
-    script.write_text("from lminterp import specs\n# edited\n")
-    assert code_deps.code_digest(script) != a
+@pytest.mark.parametrize("script, own", [
+    ("train_classifier.py", "lminterp/training/classifier.py"), ("score.py", "lminterp/training/classifier.py"),
+    ("train_anchors.py", "lminterp/training/lora.py"), ("train_gt.py", "lminterp/training/lora.py"),
+    ("pretrain_base.py", "lminterp/training/pretrain.py"), ("generate.py", None), ("perplexity.py", None),
+    ("inference_cost.py", None)])
+def test_a_job_hashes_only_its_own_training_loop(script, own):
+    """Editing the LoRA trainer reruns no classifier, editing the classifier no adapter, and no generation or
+    perplexity job hashes any training loop (they load a base through lminterp/training/models.py)."""
+    closure = _closure(ROOT / "scripts" / script)
+    assert closure & TRAINERS == ({own} if own else set()), closure & TRAINERS
 
 
-def test_every_rule_hashes_the_script_it_runs():
-    """Each rule with a `script:` carries `code=code("<that script>", ...)` in its params: the hash covers the
-    code the job runs (a rule without it would miss library edits; one naming another script, its own)."""
+def test_only_the_tiny_world_jobs_hash_its_generator():
+    """The tiny world's generator (lminterp/data/world.py) is in the code hash of the tiny world's own data jobs
+    and nowhere else: score and classifier jobs import its oracle by name, and only a world with tiny-world
+    attributes names it (rules/common.smk, ORACLE). So editing the generator reruns nothing in a world of your own
+    data (configs/local-example.yaml) and leaves the paper world's plan as it was."""
     import re
 
-    checked = 0
-    for smk in sorted((ROOT / "rules").glob("*.smk")):
-        blocks = re.split(r"\n(?=\s*rule\b)", smk.read_text())
-        for block in blocks:
-            script = re.search(r'script:\s*\n\s*"\.\./scripts/([\w.]+)"', block)
-            if not script or "# no code hash:" in block:   # said why, beside the rule
-                continue
-            codes = re.findall(r'code\("([\w.]+)"', block)
-            assert codes == [script.group(1)], (smk.name, script.group(1), codes)
-            checked += 1
-    assert checked >= 15
+    world = "lminterp/data/world.py"
+    jobs = {name for f in (ROOT / "rules").glob("*.smk") for name in re.findall(r'"\.\./scripts/(\w+\.py)"', f.read_text())}
+    assert "score.py" in jobs and "train_classifier.py" in jobs
+    own = {"tiny_world_data.py", "tiny_world_prompts.py"}
+    hashing = {s for s in jobs if world in _closure(ROOT / "scripts" / s)}
+    assert hashing <= own, hashing - own
+    assert "tiny_world_data.py" in hashing
+    smk = (ROOT / "rules" / "common.smk").read_text()
+    assert 'ORACLE = "lminterp.data.world:oracle" if TINY_ATTRIBUTES else None' in smk
 
+
+def test_figure_jobs_do_not_depend_on_plotting_code():
+    """Every numbers and checks job imports the registry: if the registry pulled in a plotting module, editing a
+    plot would rerun every figure's numbers (the rerun audit once caught exactly that). Table jobs draw nothing."""
+    for t in R.TARGETS:
+        entries = [ROOT / "scripts" / ("figure_numbers.py" if t.kind == "figure" else "table.py"),
+                   t.numbers.partition(":")[0]]
+        closure = _closure(*entries)
+        drawn = {p for p in closure if p.startswith("lminterp/figures/")}
+        assert not drawn and "lminterp/data/world.py" not in closure, (t.name, drawn)
+    checks = _closure(ROOT / "scripts" / "figure_checks.py", *(t.check.partition(":")[0] for t in R.TARGETS if t.check))
+    assert not {p for p in checks if p.startswith("lminterp/figures/")}
+
+
+def test_a_figure_family_is_one_module_in_numbers_and_one_in_figures():
+    """Each figure's numbers come from lminterp/numbers/<family>.py and its drawing from lminterp/figures/<family>.py
+    (the same family name, so a reader goes from a figure id to its code in two hops)."""
+    for t in R.TARGETS:
+        if t.kind != "figure":
+            continue
+        numbers, plot = t.numbers.partition(":")[0], t.plot.partition(":")[0]
+        assert plot.startswith("lminterp.figures."), (t.name, plot)
+        family = plot.rsplit(".", 1)[1]
+        assert numbers == f"lminterp.numbers.{family}", (t.name, numbers, plot)
 
 
 def test_figure_and_table_code_never_imports_torch():
@@ -166,9 +190,9 @@ def test_figure_and_table_code_never_imports_torch():
     import subprocess
     import sys
 
-    modules = ["lminterp.registry", "lminterp.code_deps", "lminterp.config", "lminterp.curves", "lminterp.table1",
-               "lminterp.diversity", "lminterp.entanglement", "lminterp.intervals", "lminterp.weight_space",
-               "lminterp.plots", "lminterp.tables", "lminterp.results", "lminterp.score_files", "lminterp.scaling"]
+    modules = ["lminterp.registry", "lminterp.workflow.code_deps", "lminterp.config", "lminterp.numbers.curves", "lminterp.numbers.table1",
+               "lminterp.evaluation.diversity", "lminterp.numbers.entanglement", "lminterp.evaluation.intervals", "lminterp.numbers.weight_space",
+               "lminterp.figures.style", "lminterp.figures.curves", "lminterp.figures.entanglement", "lminterp.figures.weight_space", "lminterp.figures.multi_attribute", "lminterp.figures.prompted", "lminterp.report.tables", "lminterp.evaluation.results", "lminterp.evaluation.score_files", "lminterp.evaluation.scaling"]
     code = f"import sys; import {', '.join(modules)}; assert 'torch' not in sys.modules, 'torch imported'"
     subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)
 
@@ -177,7 +201,7 @@ def test_the_published_reference_is_every_figure_csv_table_and_the_claims():
     """paper/reference (what `./repro verify` compares with) holds one file per figure with numbers, every table but
     table4 (a timing) and the claims; the smoke world's reference the same files."""
     from lminterp import registry as R
-    from lminterp.verify import reference_files
+    from lminterp.report.verify import reference_files
 
     for ref in (ROOT / "paper" / "reference", ROOT / "tests" / "data" / "smoke-reference"):
         names = set(reference_files(ref))

@@ -1,4 +1,4 @@
-"""The reproduction report (lminterp/report.py) on hand-made inputs: the paper's numbers beside the measured ones,
+"""The reproduction report (lminterp/report/html.py) on hand-made inputs: the paper's numbers beside the measured ones,
 paper order, escaping, every figure embedded. The rendered page is checked in a real browser in test_workflow."""
 import base64
 import re
@@ -13,7 +13,7 @@ import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
 from lminterp.version import __version__  # noqa: E402
-from lminterp import report as rep  # noqa: E402
+from lminterp.report import html as rep  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 REPORTED = rep.load_reported(ROOT / "paper" / "reported.yaml")

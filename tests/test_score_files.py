@@ -4,9 +4,9 @@ import pandas as pd
 import pytest
 
 from lminterp import specs as S
-from lminterp.curves import score_curves
-from lminterp.results import ResultFiles
-from lminterp.score_files import score_table
+from lminterp.numbers.curves import score_curves
+from lminterp.evaluation.results import ResultFiles
+from lminterp.evaluation.score_files import score_table
 
 STATS = {"replicates": 200, "level": 0.95, "seed": 0}
 

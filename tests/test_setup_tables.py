@@ -4,9 +4,9 @@ import json
 
 import pytest
 
-from lminterp import setup_tables as T
+from lminterp.numbers import setup_tables as T
 from lminterp.registry import split_files
-from lminterp.results import ResultFiles
+from lminterp.evaluation.results import ResultFiles
 
 ATTRS = ["humor", "formality"]
 LORA = {"r": 4, "alpha": 8, "dropout": 0.05, "target_modules": ["q_proj", "v_proj"], "learning_rate": 0.01,

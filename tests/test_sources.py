@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from lminterp import sources as SRC
+from lminterp.data import sources as SRC
 from lminterp.config import ConfigError, validate_config
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -44,7 +44,7 @@ def test_each_loader_reads_its_example_file_and_keeps_only_its_class(example_cfg
     # " indeed", politeness' middle classes with " then") must be dropped by the thresholds / values
     assert len(got["0"]) == len(got["1"]) == 320
     assert not any(t.endswith((" indeed", " then")) for c in "01" for t in got[c])
-    from lminterp.world import oracle
+    from lminterp.data.world import oracle
 
     for c in "01":   # the label rule picked the right class: the generator's oracle agrees on the decided texts
         truth = [oracle(t.split(" . ", 1)[1] if " . " in t else t)[attribute] for t in got[c][:60]]
@@ -156,7 +156,7 @@ def test_download_then_read_offline(tmp_path):
     into the cache, marker last; the compute side then reads it through the cache alone."""
     import datasets
 
-    from lminterp.download import fetch_dataset
+    from lminterp.data.download import fetch_dataset
 
     repo = tmp_path / "repo" / "data"
     repo.mkdir(parents=True)

@@ -132,7 +132,7 @@ def test_triple_simplex_specs_refuse_unknown_attributes():
 
 
 def test_prompted_model_spec_and_recipe():
-    from lminterp.recipes import recipe_for
+    from lminterp.mixing.recipes import recipe_for
 
     spec = S.make("prompted", ORDER, ("humor", 0.3))
     assert spec.name == "prompted_humor-a0.3" and S.family(spec) == "single"

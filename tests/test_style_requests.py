@@ -1,13 +1,13 @@
-"""Dial a style, the workflow side (lminterp/style_requests.py): request files refused with the key named, the
+"""Dial a style, the workflow side (lminterp/dial/requests.py): request files refused with the key named, the
 measured points read from score files, the chosen model's canonical name, and the answer on planted scores."""
 import numpy as np
 import pandas as pd
 import pytest
 
-from lminterp import dial as D
+from lminterp.dial import surfaces as D
 from lminterp import specs as S
-from lminterp import style_requests as Q
-from lminterp.results import ResultFiles
+from lminterp.dial import requests as Q
+from lminterp.evaluation.results import ResultFiles
 
 ATTRS = ["sentiment", "politeness", "formality"]
 CFG = {"world": "tiny", "attributes": {a: {} for a in ATTRS}, "single_attribute": {"stable_region": [-1.0, 2.0]},

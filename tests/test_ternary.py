@@ -4,7 +4,7 @@ import pandas as pd
 import pytest
 
 from lminterp import specs as S
-from lminterp import ternary as T
+from lminterp.figures import multi_attribute as T
 
 TRIPLE = ("sentiment", "politeness", "humor")
 

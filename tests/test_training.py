@@ -15,15 +15,12 @@ import torch
 
 torch.set_num_threads(1)
 
-from lminterp.classifier import load_classifier, score_texts, train_classifier  # noqa: E402
-from lminterp.lora_training import train_lora_adapter, train_lora_adapters  # noqa: E402
-from lminterp.pretrain import (  # noqa: E402
-    encode_lm_texts,
-    evaluate_lm_loss,
-    load_base_model,
-    pretrain_base_model,
-)
-from lminterp.tokenizer import load_tokenizer, train_tokenizer  # noqa: E402
+from lminterp.training.classifier import load_classifier, score_texts, train_classifier  # noqa: E402
+from lminterp.training.lora import train_lora_adapter, train_lora_adapters  # noqa: E402
+from lminterp.training.loop import encode_lm_texts, evaluate_lm_loss  # noqa: E402
+from lminterp.training.models import load_base_model  # noqa: E402
+from lminterp.training.pretrain import pretrain_base_model  # noqa: E402
+from lminterp.training.tokenizer import load_tokenizer, train_tokenizer  # noqa: E402
 
 MARKER = "zebra"
 ADJ = ["big", "small", "red", "blue", "old", "new", "quiet", "loud", "warm", "cold", "happy", "sad"]
@@ -249,8 +246,8 @@ def test_qlora_on_a_4bit_base_learns_and_mixes_exactly_on_it(base, tokenizer, co
 
     from peft import PeftModel
 
-    from lminterp.adapters import AdapterBank
-    from lminterp.mixing import attach_bank, row_weights
+    from lminterp.mixing.adapters import AdapterBank
+    from lminterp.mixing.layers import attach_bank, row_weights
 
     _, base_dir = base
     tok, _ = tokenizer
@@ -338,7 +335,7 @@ def test_classifier_learns_easy_task(tokenizer, tmp_path):
 
 
 def test_mask_dropout_is_inverted_dropout():
-    from lminterp.lora_training import MaskDropout
+    from lminterp.training.lora import MaskDropout
 
     torch.manual_seed(0)
     d = MaskDropout(0.25).train()
@@ -359,7 +356,7 @@ def test_lora_dropout_modules_are_replaced(base):
     from peft import LoraConfig, get_peft_model
     from transformers import AutoModelForCausalLM
 
-    from lminterp.lora_training import MaskDropout, use_mask_dropout
+    from lminterp.training.lora import MaskDropout, use_mask_dropout
 
     _, base_dir = base
     model = AutoModelForCausalLM.from_pretrained(str(base_dir))
@@ -389,7 +386,7 @@ def test_lora_from_config_hides_bitsandbytes_and_trains_the_same(base, corpus, t
     texts.write_text(json.dumps(corpus["marker_train"]))
     code = (
         "import json, sys\n"
-        "from lminterp.lora_training import train_lora_from_config\n"
+        "from lminterp.training.lora import train_lora_from_config\n"
         f"jobs = [{{'texts': json.load(open({str(texts)!r})), 'out_dir': {str(tmp_path / 'hidden')!r}}}]\n"
         f"train_lora_from_config({str(base_dir)!r}, jobs, {lora!r}, seed=3)\n"
         "import peft.import_utils as iu\n"
@@ -417,7 +414,7 @@ def trained_adapter(base, corpus, tmp_path_factory):
 
 
 def _load_checked(base_dir, adapter_dir):
-    from lminterp.recipes import load_sweep
+    from lminterp.mixing.recipes import load_sweep
 
     return load_sweep(base_dir, {"x-1": str(adapter_dir)}, [])
 
@@ -505,8 +502,8 @@ def _files(d):
 
 
 def test_lora_training_resumes_to_the_same_bytes(base, corpus, tmp_path, monkeypatch):
-    from lminterp import lora_training as LT
-    from lminterp.checkpoints import checkpoint_dir
+    from lminterp.training import lora as LT
+    from lminterp.training.checkpoints import checkpoint_dir
 
     _, base_dir = base
     kw = dict(LORA_KW, steps=7, checkpoint_every=3)
@@ -530,7 +527,7 @@ def test_lora_training_resumes_to_the_same_bytes(base, corpus, tmp_path, monkeyp
 
 
 def test_a_checkpoint_of_other_settings_is_not_resumed(base, corpus, tmp_path, monkeypatch):
-    from lminterp import lora_training as LT
+    from lminterp.training import lora as LT
 
     _, base_dir = base
     kw = dict(LORA_KW, steps=6, checkpoint_every=2)
@@ -545,7 +542,7 @@ def test_a_checkpoint_of_other_settings_is_not_resumed(base, corpus, tmp_path, m
 
 
 def test_pretraining_resumes_to_the_same_bytes(corpus, tokenizer, tmp_path, monkeypatch):
-    from lminterp import pretrain as P
+    from lminterp.training import pretrain as P
 
     tok, _ = tokenizer
     kw = dict(PRETRAIN_KW, steps=9, checkpoint_every=4)

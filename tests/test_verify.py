@@ -1,4 +1,4 @@
-"""`./repro verify` (lminterp/verify.py, scripts/verify.py) on hand-made reference and build directories: what passes
+"""`./repro verify` (lminterp/report/verify.py, scripts/verify.py) on hand-made reference and build directories: what passes
 within tolerance, what fails and how it is named."""
 import subprocess
 import sys
@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from lminterp import verify as V
+from lminterp.report import verify as V
 
 ROOT = Path(__file__).resolve().parents[1]
 FIG = ("method,attribute,alpha,mean,lo,hi,std,n_empty\n"

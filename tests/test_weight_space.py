@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 from safetensors.numpy import save_file
 
-from lminterp import weight_space as W
-from lminterp.adapter_files import read_adapter_numpy
-from lminterp.results import ResultFiles
+from lminterp.numbers import weight_space as W
+from lminterp.training.adapter_files import read_adapter_numpy
+from lminterp.evaluation.results import ResultFiles
 
 MODULES = ["model.layers.0.self_attn.q_proj", "model.layers.0.mlp.down_proj", "model.layers.1.self_attn.q_proj"]
 SHAPES = {"q_proj": (12, 12), "down_proj": (12, 20)}   # (d_out, d_in)
@@ -101,7 +101,7 @@ def test_numpy_reader_matches_the_torch_reader_on_peft_files(tmp_path):
     torch = pytest.importorskip("torch")
     from transformers import LlamaConfig, LlamaForCausalLM
 
-    from lminterp.adapters import load_peft_adapter
+    from lminterp.mixing.adapters import load_peft_adapter
     from lora_helpers import save_random_adapters
 
     base = LlamaForCausalLM(LlamaConfig(vocab_size=50, hidden_size=16, intermediate_size=24, num_hidden_layers=2,

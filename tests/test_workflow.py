@@ -211,9 +211,18 @@ ALL_RULES: dict = {}   # workdir -> {rule: jobs} of a forced run of `all`
 SCALED = ("fig8_dexperts", "fig8_arith", "fig16_dexperts", "fig16_arith", "fig2_dexperts", "fig2_arith")
 
 
-def _expect_plots_only(jobs, wf):
-    every = ALL_RULES[wf]   # every figure is redrawn; Table 1's labels and styles come from plots.py too
-    assert jobs == {"plot_figure": every["plot_figure"], "table": every["table"], "report": 1}, jobs
+def _expect_every_plot(jobs, wf):
+    every = ALL_RULES[wf]   # every figure is redrawn, no table (the tables' labels live in lminterp/labels.py)
+    assert jobs == {**{r: every[r] for r in ("plot_figure", "dial_figure") if r in every}, "report": 1}, jobs
+
+
+def _expect_one_family(jobs, wf):
+    assert jobs == {"plot_figure": 2, "report": 1}, jobs   # fig8 and fig16 only
+
+
+def _expect_lora_training(jobs, wf):
+    assert {"train_anchors", "train_gt_mixtures"} <= set(jobs), jobs
+    assert not {"train_classifier", "pretrain_base", "train_tokenizer", "tiny_world_data"} & set(jobs), jobs
 
 
 def _expect_dist_n(jobs, wf):
@@ -229,8 +238,8 @@ def _expect_generation(jobs, wf):
                                                                "perplexity_fig2_arith_single"}, jobs
 
 
-def _expect_ternary(jobs, wf):
-    assert jobs == {"plot_figure": 16, "report": 1}, jobs   # fig6, 7, 17-26 and fig27-30 are redrawn, and the report
+def _expect_multi_attribute(jobs, wf):
+    assert jobs == {"plot_figure": 18, "report": 1}, jobs   # fig5, 15, 6, 7, 17-26 and fig27-30, and the report
 
 
 def _expect_nothing(jobs, wf):
@@ -260,10 +269,12 @@ def _expect_extrapolation(jobs, wf):
 
 # (change, expected plan): each row once failed before the mechanism it checks existed (paper/METHODS.md)
 AUDIT = {
-    "edit lminterp/plots.py": (_append("lminterp/plots.py"), _expect_plots_only),
-    "edit the dist-n code": (_append("lminterp/diversity.py"), _expect_dist_n),
-    "edit the ternary plots": (_append("lminterp/ternary.py"), _expect_ternary),
-    "edit lminterp/generation.py": (_append("lminterp/generation.py"), _expect_generation),
+    "edit the figures' shared style": (_append("lminterp/figures/style.py"), _expect_every_plot),
+    "restyle one figure family (entanglement)": (_append("lminterp/figures/entanglement.py"), _expect_one_family),
+    "edit the dist-n code": (_append("lminterp/evaluation/diversity.py"), _expect_dist_n),
+    "edit the multi-attribute plots": (_append("lminterp/figures/multi_attribute.py"), _expect_multi_attribute),
+    "edit the LoRA trainer": (_append("lminterp/training/lora.py"), _expect_lora_training),
+    "edit lminterp/mixing/generation.py": (_append("lminterp/mixing/generation.py"), _expect_generation),
     "edit an unrelated module (config.py)": (_append("lminterp/config.py"), _expect_nothing),
     "change generation.batch_rows": (_overlay("generation: {batch_rows: 64}\n"), _expect_nothing),
     "change threads_per_job": (_overlay("threads_per_job: 2\n"), _expect_nothing),
@@ -433,7 +444,7 @@ def test_smoke_world_reproduces_published_numbers(smoke_world):
     """The same numbers on every machine: the smoke world's tables, figure CSVs and claims agree with the published
     ones (tests/data/smoke-reference, written with scripts/verify.py --write) within verify's tolerance, and every
     claim has its published verdict."""
-    from lminterp import verify as V
+    from lminterp.report import verify as V
 
     wf, _ = smoke_world
     results = V.compare(wf, ROOT / "tests" / "data" / "smoke-reference")
@@ -602,3 +613,11 @@ def test_local_files_config_end_to_end(tmp_path):
     assert (results / "data/prompts.jsonl").read_text().count("\n") == 8
     table1 = pd.read_csv(wf / "tables/table1.csv").set_index("Method")
     assert table1.loc["Weight interpolation", "Perplexity"] > 1 and (wf / "figures/fig2.pdf").stat().st_size > 0
+    # the tiny world's generator is no part of this world: editing it reruns nothing here
+    undo = _append("lminterp/data/world.py")(wf)
+    try:
+        out = smk(wf, "figures/fig2.pdf", "tables/table1.csv", "-n", "--configfile", "configs/local-example.yaml",
+                  env=env)
+    finally:
+        undo()
+    assert "Nothing to be done" in out, out[-3000:]

@@ -8,8 +8,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from lminterp.data import SPLITS, classifier_records, file_rng, stable_hash, write_tiny_world
-from lminterp.world import (ATTRIBUTES, DEFAULT_DESCRIPTORS, MARKERS, WorldSpec, continuation_words,
+from lminterp.data.records import SPLITS, file_rng, stable_hash
+
+from lminterp.data.tiny_world import classifier_records, write_tiny_world
+from lminterp.data.world import (ATTRIBUTES, DEFAULT_DESCRIPTORS, MARKERS, WorldSpec, continuation_words,
                             joint_distribution, make_continuation, make_opener, make_text, marker_counts,
                             oracle, sample_values)
 
@@ -349,8 +351,9 @@ def test_unknown_attribute_raises(tmp_path):
 def test_instruction_texts_realise_their_level(level):
     """The tiny world's prompted model can learn: after "... a humor score of 0.3 ..." the text is humorous with
     probability 0.3 (the oracle reads the construction exactly)."""
-    from lminterp.data import pretrain_records
-    from lminterp.world import CLASS_NAMES, WorldSpec, instruction_text, oracle
+    from lminterp.data.tiny_world import pretrain_records
+    from lminterp.data.instructions import instruction_text
+    from lminterp.data.world import CLASS_NAMES, WorldSpec, oracle
 
     spec = WorldSpec(instruction_fraction=1.0, instruction_levels=(level,))
     records = pretrain_records(7, spec, 1500)
@@ -366,8 +369,8 @@ def test_instruction_texts_realise_their_level(level):
 
 
 def test_no_instruction_leaves_the_corpus_as_it_was():
-    from lminterp.data import pretrain_records
-    from lminterp.world import WorldSpec
+    from lminterp.data.tiny_world import pretrain_records
+    from lminterp.data.world import WorldSpec
 
     assert pretrain_records(3, WorldSpec(), 50) == pretrain_records(3, WorldSpec(instruction_fraction=0.0), 50)
     mixed = pretrain_records(3, WorldSpec(instruction_fraction=0.5), 400)

@@ -9,8 +9,8 @@ from pathlib import Path
 import datasets
 import numpy as np
 
-from lminterp.data import lm_texts, perplexity_text, pretrain_records, prompt_records
-from lminterp.world import WorldSpec
+from lminterp.data.tiny_world import lm_texts, perplexity_text, pretrain_records, prompt_records
+from lminterp.data.world import WorldSpec
 
 OUT = Path(__file__).parent
 SEED = 7

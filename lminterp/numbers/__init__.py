@@ -1,0 +1,1 @@
+"""Stage 5, numbers: one module per figure family, what it computes from the result files (pandas, no torch)."""

@@ -1,0 +1,1 @@
+"""Stage 2, training: tokenizer, base-model pretraining, LoRA anchors and mixtures, attribute classifiers, checkpoints."""

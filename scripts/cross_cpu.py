@@ -41,7 +41,7 @@ def child(unpinned: bool) -> None:
         L.adamw = lambda params, device, **kw: torch.optim.AdamW(params, **kw)
     from lminterp.training.classifier import score_texts, train_classifier
     from lminterp.data.tiny_world import classifier_records, pretrain_records
-    from lminterp.training.lora import train_lora_adapter
+    from lminterp.training.lora import LoraSettings, train_lora_adapter
     from lminterp.training.pretrain import pretrain_base_model
     from lminterp.training.tokenizer import train_tokenizer
     from lminterp.data.world import WorldSpec
@@ -66,8 +66,9 @@ def child(unpinned: bool) -> None:
                           max_length=64, seed=0, out_dir=out / "base", progress=False)
     print("pretrain", _digest(out / "base"), f"{time.perf_counter() - t:.1f}", flush=True)
     t = time.perf_counter()
-    train_lora_adapter(str(out / "base"), tok, texts[32:48], r=4, lora_alpha=8, dropout=0.1, learning_rate=5e-3,
-                       batch_size=8, max_length=64, seed=0, out_dir=out / "lora", steps=2, progress=False)
+    settings = LoraSettings(r=4, lora_alpha=8, dropout=0.1, learning_rate=5e-3, batch_size=8, max_length=64, seed=0,
+                            steps=2)
+    train_lora_adapter(str(out / "base"), tok, texts[32:48], settings, out_dir=out / "lora", progress=False)
     print("lora", _digest(out / "lora"), f"{time.perf_counter() - t:.1f}", flush=True)
     shutil.rmtree(out, ignore_errors=True)
 

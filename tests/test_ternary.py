@@ -44,3 +44,22 @@ def test_perplexity_figure(tmp_path):
     t = pd.concat([t[t["attribute"] == "humor"].assign(alpha=x) for x in (0.0, 0.5, 1.0)]).drop(columns="attribute")
     T.simplex_perplexity_figure(t, tmp_path / "p.pdf", {}, TRIPLE, (0.0, 0.5, 1.0))
     assert (tmp_path / "p.pdf").stat().st_size > 5000
+
+
+def _area(polygon):
+    x, y = polygon[:, 0], polygon[:, 1]
+    return 0.5 * abs(np.dot(x, np.roll(y, -1)) - np.dot(np.roll(x, -1), y))
+
+
+@pytest.mark.parametrize("n", [3, 6])
+def test_cells_tile_the_triangle_and_every_number_sits_inside_its_cell(n):
+    """The cells cut to the triangle tile it exactly (areas add up to the triangle's), and each value is written at
+    the centre of its cut cell, inside the triangle (none on an edge or a corner, where it would be cut off)."""
+    points = np.array(S.simplex_lattice(n)) / n
+    cut = [T._cut_to_triangle(c) for c in T._cells(T.to_xy(points), n)]
+    assert sum(_area(c) for c in cut) == pytest.approx(np.sqrt(3) / 4, rel=1e-9)
+    lam = np.linalg.solve(np.vstack([T.TRIANGLE.T, np.ones(3)]), np.vstack([np.array([T._centroid(c) for c in cut]).T,
+                                                                          np.ones(len(cut))]))
+    assert (lam > 1e-3).all()                      # barycentric coordinates of every label: strictly inside
+    corner = cut[[tuple(p) for p in points].index((1.0, 0.0, 0.0))]
+    assert _area(corner) == pytest.approx(np.sqrt(3) / (2 * n * n) / 6, rel=1e-9)   # a sixth of a hexagon

@@ -16,7 +16,7 @@ import torch
 torch.set_num_threads(1)
 
 from lminterp.training.classifier import load_classifier, score_texts, train_classifier  # noqa: E402
-from lminterp.training.lora import train_lora_adapter, train_lora_adapters  # noqa: E402
+from lminterp.training.lora import LoraSettings, train_lora_adapter, train_lora_adapters  # noqa: E402
 from lminterp.training.loop import encode_lm_texts, evaluate_lm_loss  # noqa: E402
 from lminterp.training.models import load_base_model  # noqa: E402
 from lminterp.training.pretrain import pretrain_base_model  # noqa: E402
@@ -169,8 +169,8 @@ def test_pretraining_is_deterministic(corpus, tokenizer):
 
 # ----------------------------------------------------------------------------------------- LoRA
 
-LORA_KW = dict(r=8, lora_alpha=16, dropout=0.05, learning_rate=5e-3, batch_size=16, max_length=MAX_LEN, seed=11,
-               progress=False)
+LORA = LoraSettings(r=8, lora_alpha=16, dropout=0.05, learning_rate=5e-3, batch_size=16, max_length=MAX_LEN, seed=11)
+QUIET = {"progress": False}
 
 
 def test_lora_adapter_learns_marker_and_leaves_base_unchanged(base, corpus, tmp_path):
@@ -182,8 +182,8 @@ def test_lora_adapter_learns_marker_and_leaves_base_unchanged(base, corpus, tmp_
     lp_base = _marker_logprob(model, tok, corpus["marker_heldout"])
 
     out = tmp_path / "adapter"
-    metrics = train_lora_adapter(model, tok, corpus["marker_train"], out_dir=out, steps=50,
-                                 eval_texts=corpus["marker_heldout"], **dict(LORA_KW, learning_rate=1e-2))
+    metrics = train_lora_adapter(model, tok, corpus["marker_train"], LORA.with_(steps=50, learning_rate=1e-2),
+                                 out_dir=out, eval_texts=corpus["marker_heldout"], **QUIET)
     assert metrics["base_unchanged"] is True
     assert metrics["eval_loss"] < metrics["eval_loss_initial"]
     # the model object passed in is the plain base again, weights bit-identical
@@ -207,16 +207,16 @@ def test_several_adapters_in_one_process_equal_single(base, corpus, tmp_path):
     from safetensors.torch import load_file
 
     _, base_dir = base
-    kw = dict(LORA_KW, steps=6)
+    settings = LORA.with_(steps=6)
     other = make_texts(60, seed=9)
     res = train_lora_adapters(
         base_dir, None,
         [dict(texts=other, out_dir=tmp_path / "first", seed=5),
          dict(texts=corpus["marker_train"], out_dir=tmp_path / "second")],
-        **kw,
+        settings, **QUIET,
     )
     assert [m["base_unchanged"] for m in res] == [True, True]
-    alone = train_lora_adapter(base_dir, None, corpus["marker_train"], out_dir=tmp_path / "alone", **kw)
+    alone = train_lora_adapter(base_dir, None, corpus["marker_train"], settings, out_dir=tmp_path / "alone", **QUIET)
     assert alone["train_loss"] == res[1]["train_loss"]
     a = load_file(tmp_path / "second" / "adapter_model.safetensors")
     b = load_file(tmp_path / "alone" / "adapter_model.safetensors")
@@ -230,10 +230,12 @@ def test_lora_argument_checks(base, corpus, tmp_path):
     _, base_dir = base
     texts = corpus["marker_train"]
     with pytest.raises(ValueError, match="exactly one"):
-        train_lora_adapter(base_dir, None, texts, out_dir=None, steps=2, epochs=1, **LORA_KW)
+        train_lora_adapter(base_dir, None, texts, LORA.with_(steps=2, epochs=1), out_dir=None, **QUIET)
     with pytest.raises(ValueError, match="exactly one"):
-        train_lora_adapter(base_dir, None, texts, out_dir=None, **LORA_KW)
-    m = train_lora_adapter(base_dir, None, texts[:32], out_dir=None, epochs=1, **LORA_KW)
+        train_lora_adapter(base_dir, None, texts, LORA, out_dir=None, **QUIET)
+    with pytest.raises(TypeError, match="unknown LoRA settings"):
+        LORA.with_(rank=4)
+    m = train_lora_adapter(base_dir, None, texts[:32], LORA.with_(epochs=1), out_dir=None, **QUIET)
     assert m["steps"] == 2 and m["epochs"] == pytest.approx(1.0)
 
 
@@ -254,7 +256,7 @@ def test_qlora_on_a_4bit_base_learns_and_mixes_exactly_on_it(base, tokenizer, co
     quant = {"quantization": "4bit", "compute_dtype": "float32"}
     metrics = train_lora_adapters(base_dir, None, [dict(texts=corpus["marker_train"], out_dir=tmp_path / "marker"),
                                                    dict(texts=corpus["train"][:120], out_dir=tmp_path / "plain", seed=5)],
-                                  steps=40, **quant, **LORA_KW)
+                                  LORA.with_(steps=40), **quant, **QUIET)
     assert [m["base_unchanged"] for m in metrics] == [True, True]
     model4, _ = load_base_model(base_dir, quantization=quant)
     assert type(model4.model.layers[0].self_attn.q_proj).__name__ == "Linear4bit"
@@ -379,9 +381,8 @@ def test_lora_from_config_hides_bitsandbytes_and_trains_the_same(base, corpus, t
     from safetensors.torch import load_file
 
     _, base_dir = base
-    kw = dict(LORA_KW, steps=4)
-    kw.pop("seed")
-    lora = {"r": kw.pop("r"), "alpha": kw.pop("lora_alpha"), "dropout": kw.pop("dropout"), **kw}
+    lora = {"r": LORA.r, "alpha": LORA.lora_alpha, "dropout": LORA.dropout, "learning_rate": LORA.learning_rate,
+            "batch_size": LORA.batch_size, "max_length": LORA.max_length, "steps": 4}
     texts = tmp_path / "texts.json"
     texts.write_text(json.dumps(corpus["marker_train"]))
     code = (
@@ -397,8 +398,8 @@ def test_lora_from_config_hides_bitsandbytes_and_trains_the_same(base, corpus, t
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert json.loads(proc.stdout.strip().splitlines()[-1]) == {"bnb_loaded": False, "peft_sees_bnb": False}
 
-    train_lora_adapter(base_dir, None, corpus["marker_train"], out_dir=tmp_path / "plain",
-                       **dict(LORA_KW, steps=4, seed=3))
+    train_lora_adapter(base_dir, None, corpus["marker_train"], LORA.with_(steps=4, seed=3), out_dir=tmp_path / "plain",
+                       **QUIET)
     a = load_file(tmp_path / "hidden" / "adapter_model.safetensors")
     b = load_file(tmp_path / "plain" / "adapter_model.safetensors")
     assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
@@ -409,7 +410,7 @@ def test_lora_from_config_hides_bitsandbytes_and_trains_the_same(base, corpus, t
 def trained_adapter(base, corpus, tmp_path_factory):
     _, base_dir = base
     out = tmp_path_factory.mktemp("checked") / "adapter"
-    train_lora_adapter(base_dir, None, corpus["marker_train"], out_dir=out, **dict(LORA_KW, steps=3))
+    train_lora_adapter(base_dir, None, corpus["marker_train"], LORA.with_(steps=3), out_dir=out, **QUIET)
     return base_dir, out
 
 
@@ -506,21 +507,22 @@ def test_lora_training_resumes_to_the_same_bytes(base, corpus, tmp_path, monkeyp
     from lminterp.training.checkpoints import checkpoint_dir
 
     _, base_dir = base
-    kw = dict(LORA_KW, steps=7, checkpoint_every=3)
+    kw = dict(QUIET, checkpoint_every=3)
+    settings = LORA.with_(steps=7)
     jobs = lambda root: [dict(texts=corpus["marker_train"], out_dir=root / "a"),      # noqa: E731
                          dict(texts=make_texts(60, seed=9), out_dir=root / "b")]
-    LT.train_lora_adapters(base_dir, None, jobs(tmp_path / "straight"), **kw)
+    LT.train_lora_adapters(base_dir, None, jobs(tmp_path / "straight"), settings, **kw)
     # killed in the second adapter's 5th step: the first is finished, the second has a checkpoint at step 3
     _kill_after(monkeypatch, LT, 7 + 4)
     with pytest.raises(_Killed):
-        LT.train_lora_adapters(base_dir, None, jobs(tmp_path / "killed"), **kw)
+        LT.train_lora_adapters(base_dir, None, jobs(tmp_path / "killed"), settings, **kw)
     monkeypatch.undo()
     assert (checkpoint_dir(tmp_path / "killed" / "b") / "state.pt").exists()
     import shutil
 
     shutil.rmtree(tmp_path / "killed" / "a")           # Snakemake deletes a killed job's outputs before the rerun
     _kill_after(monkeypatch, LT, 7 - 3)                 # the rerun may run only the 4 steps left of adapter b
-    LT.train_lora_adapters(base_dir, None, jobs(tmp_path / "killed"), **kw)
+    LT.train_lora_adapters(base_dir, None, jobs(tmp_path / "killed"), settings, **kw)
     for name in ("a", "b"):
         assert _files(tmp_path / "killed" / name) == _files(tmp_path / "straight" / name), name
     assert not (tmp_path / "killed" / ".checkpoints").exists()      # cleaned up once every adapter is written
@@ -530,14 +532,16 @@ def test_a_checkpoint_of_other_settings_is_not_resumed(base, corpus, tmp_path, m
     from lminterp.training import lora as LT
 
     _, base_dir = base
-    kw = dict(LORA_KW, steps=6, checkpoint_every=2)
+    kw = dict(QUIET, checkpoint_every=2)
+    settings = LORA.with_(steps=6)
     _kill_after(monkeypatch, LT, 3)
     with pytest.raises(_Killed):
-        LT.train_lora_adapters(base_dir, None, [dict(texts=corpus["marker_train"], out_dir=tmp_path / "x")], **kw)
+        LT.train_lora_adapters(base_dir, None, [dict(texts=corpus["marker_train"], out_dir=tmp_path / "x")], settings,
+                               **kw)
     monkeypatch.undo()
-    other = dict(kw, learning_rate=kw["learning_rate"] * 2)
-    LT.train_lora_adapters(base_dir, None, [dict(texts=corpus["marker_train"], out_dir=tmp_path / "x")], **other)
-    LT.train_lora_adapters(base_dir, None, [dict(texts=corpus["marker_train"], out_dir=tmp_path / "y")], **other)
+    other = settings.with_(learning_rate=settings.learning_rate * 2)
+    LT.train_lora_adapters(base_dir, None, [dict(texts=corpus["marker_train"], out_dir=tmp_path / "x")], other, **kw)
+    LT.train_lora_adapters(base_dir, None, [dict(texts=corpus["marker_train"], out_dir=tmp_path / "y")], other, **kw)
     assert _files(tmp_path / "x") == _files(tmp_path / "y")
 
 

@@ -238,6 +238,37 @@ def _no_data_note(ax: plt.Axes, missing: list[str]) -> None:
 
 
 
+def _label_panel(ax: plt.Axes, k: int, attribute: str, xlim: tuple[float, float], x_label: str, y_label: str,
+                 ylim: tuple[float, float] | None = None, title_pad: float | None = None) -> None:
+    """Limits, title, axis labels (the y label on the first panel of each row) and grid of one curve panel."""
+    ax.set_xlim(*xlim)
+    if ylim is not None:
+        ax.set_ylim(*ylim)
+    ax.set_title(attribute_label(attribute), pad=title_pad)
+    ax.set_xlabel(x_label)
+    if k % _MAX_COLS == 0:
+        ax.set_ylabel(y_label)
+    ax.grid(True, color="#E5E5E5", linewidth=0.6, zorder=1)
+    ax.set_axisbelow(True)
+
+
+def _each_method(ax: plt.Axes, sub: pd.DataFrame, keys: Sequence[str]):
+    """(z order, style, rows) of each method that has rows in this panel; the others are noted in the panel."""
+    missing = []
+    for z, key in enumerate(keys):
+        d = sub[sub["method"] == key]
+        if d.empty:
+            missing.append(method_label(key))
+            continue
+        yield z, method_style(key), d
+    _no_data_note(ax, missing)
+
+
+def _method_handles(keys: Sequence[str]) -> list:
+    return [plt.Line2D([], [], color=method_style(k).color, marker=method_style(k).marker,
+                       linestyle=method_style(k).linestyle, label=method_label(k)) for k in keys]
+
+
 def plot_score_curves(df: pd.DataFrame, attributes: Sequence[str], out_pdf: str | os.PathLike, *,
                       methods: Sequence[str], x_label: str, title: str | None = None,
                       regions: Mapping[str, object] | None = None,
@@ -270,29 +301,13 @@ def plot_score_curves(df: pd.DataFrame, attributes: Sequence[str], out_pdf: str 
             sub = data[data["attribute"] == attr]
             xlim = _xlim(sub["alpha"].to_numpy())
             kinds |= _shade(ax, regs[attr], xlim)
-            missing = []
-            for z, key in enumerate(keys):
-                d = sub[sub["method"] == key]
-                if d.empty:
-                    missing.append(method_label(key))
-                    continue
-                st = method_style(key)
+            for z, st, d in _each_method(ax, sub, keys):
                 x, m, lo, hi = (d[c].to_numpy() for c in ("alpha", "mean", "lo", "hi"))
                 ax.fill_between(x, lo, hi, color=st.color, alpha=_BAND_ALPHA, linewidth=0, zorder=2 + z)
                 ax.plot(x, m, color=st.color, marker=st.marker, linestyle=st.linestyle,
                         markersize=_marker_size(len(x)), linewidth=1.5, label=st.label, zorder=10 + z)
-            _no_data_note(ax, missing)
-            ax.set_xlim(*xlim)
-            if ylim is not None:
-                ax.set_ylim(*ylim)
-            ax.set_title(attribute_label(attr))
-            ax.set_xlabel(x_label)
-            if k % _MAX_COLS == 0:
-                ax.set_ylabel("Attribute score")
-            ax.grid(True, color="#E5E5E5", linewidth=0.6, zorder=1)
-            ax.set_axisbelow(True)
-        handles = [plt.Line2D([], [], color=method_style(k).color, marker=method_style(k).marker,
-                              linestyle=method_style(k).linestyle, label=method_label(k)) for k in keys]
+            _label_panel(ax, k, attr, xlim, x_label, "Attribute score", ylim)
+        handles = _method_handles(keys)
         from matplotlib.patches import Patch
 
         handles.append(Patch(facecolor=method_style(keys[0]).color if len(keys) == 1 else "#808080",
@@ -347,13 +362,7 @@ def plot_metric_curves(df: pd.DataFrame, attributes: Sequence[str], out_pdf: str
             sub = data[data["attribute"] == attr]
             xlim = _xlim(sub["alpha"].to_numpy())
             kinds |= _shade(ax, regs[attr], xlim)
-            missing = []
-            for z, key in enumerate(keys):
-                d = sub[sub["method"] == key]
-                if d.empty:
-                    missing.append(method_label(key))
-                    continue
-                st = method_style(key)
+            for z, st, d in _each_method(ax, sub, keys):
                 x, v = d["alpha"].to_numpy(), d["value"].to_numpy()
                 if {"lo", "hi"} <= set(d.columns):
                     lo, hi = (np.where(np.isfinite(d[c].to_numpy()), d[c].to_numpy(), np.nan) for c in ("lo", "hi"))
@@ -369,18 +378,10 @@ def plot_metric_curves(df: pd.DataFrame, attributes: Sequence[str], out_pdf: str
                     ax.plot(x[up], np.ones(int(up.sum())), transform=ax.get_xaxis_transform(),
                             linestyle="none", marker="^", markersize=6, color=st.color,
                             markeredgecolor="black", markeredgewidth=0.5, clip_on=False, zorder=20 + z)
-            _no_data_note(ax, missing)
-            ax.set_xlim(*xlim)
-            ax.set_title(attribute_label(attr), pad=10 if above_mask.any() else None)
-            ax.set_xlabel(x_label)
-            if k % _MAX_COLS == 0:
-                ax.set_ylabel(metric_label)
-            ax.grid(True, color="#E5E5E5", linewidth=0.6, zorder=1, which="major")
-            ax.set_axisbelow(True)
+            _label_panel(ax, k, attr, xlim, x_label, metric_label, title_pad=10 if above_mask.any() else None)
         if ylim is not None:
             axes[0].set_ylim(*ylim)  # shared y
-        handles = [plt.Line2D([], [], color=method_style(k).color, marker=method_style(k).marker,
-                              linestyle=method_style(k).linestyle, label=method_label(k)) for k in keys]
+        handles = _method_handles(keys)
         if any_above:
             lab = f"above {y_clip:g} (off the axis)" if y_clip is not None else "diverged (inf)"
             handles.append(plt.Line2D([], [], linestyle="none", marker="^", markersize=6, color="#999999",
@@ -422,15 +423,7 @@ def plot_diversity_curves(df: pd.DataFrame, attributes: Sequence[str], out_pdf: 
                                     alpha=_BAND_ALPHA, linewidth=0, zorder=2 + z)
                 ax.plot(x, sub[col].to_numpy(), color=st.color, marker=st.marker, linestyle=st.linestyle,
                         markersize=_marker_size(len(x)), linewidth=1.5, zorder=10 + z)
-            ax.set_xlim(*xlim)
-            if ylim is not None:
-                ax.set_ylim(*ylim)
-            ax.set_title(attribute_label(attr))
-            ax.set_xlabel(x_label)
-            if k % _MAX_COLS == 0:
-                ax.set_ylabel("n-gram diversity")
-            ax.grid(True, color="#E5E5E5", linewidth=0.6, zorder=1)
-            ax.set_axisbelow(True)
+            _label_panel(ax, k, attr, xlim, x_label, "n-gram diversity", ylim)
         handles = [plt.Line2D([], [], color=s.color, marker=s.marker, linestyle=s.linestyle, label=s.label)
                    for s in DIST_STYLES.values()]
         handles += _region_handles(kinds)

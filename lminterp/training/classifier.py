@@ -21,7 +21,7 @@ import numpy as np
 import torch
 
 from lminterp.io import atomic_dir, write_result_json
-from lminterp.training.loop import adamw, default_device, hf_progress, lr_lambda, progress_bar
+from lminterp.training.loop import adamw, default_device, hf_progress, lr_lambda, optimizer_step, progress_bar
 
 
 def _needed_positions(max_length: int, pad_id: int) -> int:
@@ -227,13 +227,7 @@ def train_classifier(
             y = torch.as_tensor(labels[idx]).to(dev)
             logits = model(input_ids=input_ids.to(dev), attention_mask=attention_mask.to(dev)).logits
             loss = torch.nn.functional.cross_entropy(logits.float(), y)
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            if grad_clip:
-                torch.nn.utils.clip_grad_norm_(model.parameters(), grad_clip)
-            optimizer.step()
-            scheduler.step()
-            losses.append(float(loss.detach()))
+            losses.append(optimizer_step(loss, model.parameters(), optimizer, scheduler, grad_clip))
             bar.update(1)
         train_seconds = time.perf_counter() - te
         val_loss, val_acc = loss_and_accuracy(model, tokenizer, validation_records, eval_batch_size, max_length)

@@ -139,3 +139,15 @@ def progress_bar(total: int, desc: str, enabled: bool):
     return tqdm(total=total, desc=desc, disable=not enabled, mininterval=2.0, dynamic_ncols=True)
 
 
+
+
+def optimizer_step(loss: torch.Tensor, params, optimizer, scheduler, grad_clip: float) -> float:
+    """One step of every loop here: gradients of `loss`, clipped to norm `grad_clip` (0: no clipping), an optimizer
+    and a schedule step; returns the loss as a float."""
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    if grad_clip:
+        torch.nn.utils.clip_grad_norm_(params, grad_clip)
+    optimizer.step()
+    scheduler.step()
+    return float(loss.detach())

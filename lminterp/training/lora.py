@@ -22,6 +22,7 @@ import math
 import os
 import time
 import warnings
+from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 from typing import Sequence
 
@@ -43,12 +44,58 @@ from lminterp.training.loop import (
     lr_lambda,
     pad_id_of,
     take,
+    optimizer_step,
     progress_bar,
 )
 from lminterp.training.models import load_4bit
 
 DEFAULT_TARGET_MODULES = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
 _EMBEDDING_NAMES = ("embed_tokens", "lm_head", "wte", "embed_in", "embed_out")
+
+
+@dataclass(frozen=True)
+class LoraSettings:
+    """How one adapter is trained: peft's LoRA shape (r, lora_alpha, dropout, target_modules) and the loop's settings.
+    Exactly one of `steps` and `epochs`. The workflow builds it from the config's ``lora`` section
+    (:meth:`from_config`); a job of :func:`train_lora_adapters` may override any field."""
+
+    r: int
+    lora_alpha: float
+    dropout: float
+    learning_rate: float
+    batch_size: int
+    max_length: int
+    seed: int
+    target_modules: tuple[str, ...] = DEFAULT_TARGET_MODULES
+    steps: int | None = None
+    epochs: float | None = None
+    warmup_ratio: float = 0.05
+    schedule: str = "linear"
+    min_lr_ratio: float = 0.0
+    weight_decay: float = 0.0
+    grad_clip: float = 1.0
+
+    def __post_init__(self):
+        object.__setattr__(self, "target_modules", tuple(self.target_modules))
+
+    def with_(self, **changes) -> "LoraSettings":
+        """A copy with `changes`; giving one of steps / epochs clears the other."""
+        unknown = set(changes) - {f.name for f in fields(self)}
+        if unknown:
+            raise TypeError(f"unknown LoRA settings {sorted(unknown)}")
+        if "steps" in changes and "epochs" not in changes:
+            changes["epochs"] = None
+        if "epochs" in changes and "steps" not in changes:
+            changes["steps"] = None
+        return replace(self, **changes)
+
+    @classmethod
+    def from_config(cls, lora: dict, seed: int) -> tuple["LoraSettings", dict]:
+        """The settings of the config's ``lora`` section (``alpha`` is peft's lora_alpha), and the loading options
+        (quantization, compute_dtype) apart."""
+        lora = dict(lora)
+        loading = {k: lora.pop(k) for k in ("quantization", "compute_dtype") if k in lora}
+        return cls(lora_alpha=lora.pop("alpha"), seed=seed, **lora), loading
 
 
 class BaseModelChanged(RuntimeError):
@@ -162,64 +209,37 @@ def _resolve_steps(n_texts: int, batch_size: int, steps: int | None, epochs: flo
     return max(1, math.ceil(epochs * n_texts / batch_size))
 
 
-def _train_one(
-    model,
-    tokenizer,
-    texts: Sequence[str],
-    *,
-    out_dir,
-    r: int,
-    lora_alpha: float,
-    dropout: float,
-    target_modules: Sequence[str],
-    learning_rate: float,
-    batch_size: int,
-    max_length: int,
-    seed: int,
-    steps: int | None,
-    epochs: float | None,
-    warmup_ratio: float,
-    schedule: str,
-    min_lr_ratio: float,
-    weight_decay: float,
-    grad_clip: float,
-    eval_texts: Sequence[str] | None,
-    autocast_dtype,
-    progress: bool,
-    desc: str,
-    checkpoint_every: int = 0,
-):
+def _train_one(model, tokenizer, texts: Sequence[str], settings: LoraSettings, *, out_dir,
+               eval_texts: Sequence[str] | None, autocast_dtype, progress: bool, desc: str, checkpoint_every: int = 0):
     """Wrap `model` with a fresh LoRA adapter, train it, save it, and return (metrics, unloaded base). With
     `checkpoint_every` and an `out_dir`, the loop's state is saved every that many steps (and at the end) beside
     the output and resumed from when the same training is run again (lminterp/training/checkpoints.py)."""
     from peft import LoraConfig, get_peft_model
 
+    s = settings
     texts = list(texts)
     if not texts:
         raise ValueError("no training texts for the adapter")
-    n_steps = _resolve_steps(len(texts), batch_size, steps, epochs)
+    n_steps = _resolve_steps(len(texts), s.batch_size, s.steps, s.epochs)
     dev = _model_device(model)
     pad_id = pad_id_of(tokenizer)
-    seqs = encode_lm_texts(tokenizer, texts, max_length)
-    eval_seqs = encode_lm_texts(tokenizer, list(eval_texts), max_length) if eval_texts else None
+    seqs = encode_lm_texts(tokenizer, texts, s.max_length)
+    eval_seqs = encode_lm_texts(tokenizer, list(eval_texts), s.max_length) if eval_texts else None
 
-    target_modules = list(target_modules)
+    target_modules = list(s.target_modules)
+    loop = {k: v for k, v in asdict(s).items() if k not in ("steps", "epochs")}
     ckpt = Checkpointer(checkpoint_dir(out_dir) if out_dir is not None else None, checkpoint_every,
-                        training_key(texts=texts, n_steps=n_steps, r=r, lora_alpha=lora_alpha, dropout=dropout,
-                                     target_modules=target_modules, learning_rate=learning_rate,
-                                     batch_size=batch_size, max_length=max_length, seed=seed,
-                                     warmup_ratio=warmup_ratio, schedule=schedule, min_lr_ratio=min_lr_ratio,
-                                     weight_decay=weight_decay, grad_clip=grad_clip, base=base_digest(model),
+                        training_key(texts=texts, n_steps=n_steps, **loop, base=base_digest(model),
                                      autocast=str(autocast_dtype)))
     config = LoraConfig(
         task_type="CAUSAL_LM",
-        r=int(r),
-        lora_alpha=lora_alpha,
-        lora_dropout=float(dropout),
+        r=int(s.r),
+        lora_alpha=s.lora_alpha,
+        lora_dropout=float(s.dropout),
         target_modules=target_modules,
         bias="none",
     )
-    torch.manual_seed(seed)  # LoRA A init (kaiming uniform) and LoRA dropout masks
+    torch.manual_seed(s.seed)  # LoRA A init (kaiming uniform) and LoRA dropout masks
     peft_model = get_peft_model(model, config)
     if dev.type == "cpu":
         use_mask_dropout(peft_model)
@@ -230,10 +250,10 @@ def _train_one(
             return torch.autocast(device_type=dev.type, enabled=False)
         return torch.autocast(device_type=dev.type, dtype=autocast_dtype)
 
-    metrics: dict = {"n_texts": len(texts), "n_trainable_params": int(n_trainable), "r": int(r),
-                     "lora_alpha": lora_alpha, "dropout": float(dropout), "target_modules": target_modules,
-                     "seed": int(seed), "learning_rate": learning_rate, "batch_size": batch_size,
-                     "max_length": int(max_length),
+    metrics: dict = {"n_texts": len(texts), "n_trainable_params": int(n_trainable), "r": int(s.r),
+                     "lora_alpha": s.lora_alpha, "dropout": float(s.dropout), "target_modules": target_modules,
+                     "seed": int(s.seed), "learning_rate": s.learning_rate, "batch_size": s.batch_size,
+                     "max_length": int(s.max_length),
                      "quantization": "4bit" if getattr(peft_model.get_base_model(), "is_loaded_in_4bit", False)
                      else "none"}
     if eval_seqs:
@@ -241,28 +261,22 @@ def _train_one(
             metrics["eval_loss_initial"] = evaluate_lm_loss(peft_model, eval_seqs, pad_id, device=dev)
 
     params = [p for p in peft_model.parameters() if p.requires_grad]
-    optimizer = adamw(params, params[0].device, lr=learning_rate, weight_decay=weight_decay)
-    warmup = int(round(warmup_ratio * n_steps))
-    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lr_lambda(warmup, n_steps, schedule, min_lr_ratio))
-    stream = index_stream(len(seqs), np.random.default_rng(seed))
+    optimizer = adamw(params, params[0].device, lr=s.learning_rate, weight_decay=s.weight_decay)
+    warmup = int(round(s.warmup_ratio * n_steps))
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lr_lambda(warmup, n_steps, s.schedule, s.min_lr_ratio))
+    stream = index_stream(len(seqs), np.random.default_rng(s.seed))
 
     peft_model.train()
     losses, n_tokens, start = ckpt.resume(peft_model, optimizer, scheduler,
-                                          lambda n: [take(stream, batch_size) for _ in range(n)])
+                                          lambda n: [take(stream, s.batch_size) for _ in range(n)])
     t0 = time.perf_counter()
     bar = progress_bar(n_steps, desc, progress)
     bar.update(start)
     for step in range(start, n_steps):
-        batch = lm_batch([seqs[i] for i in take(stream, batch_size)], pad_id, dev)
+        batch = lm_batch([seqs[i] for i in take(stream, s.batch_size)], pad_id, dev)
         with autocast():
             loss = lm_loss(peft_model, batch)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        if grad_clip:
-            torch.nn.utils.clip_grad_norm_(params, grad_clip)
-        optimizer.step()
-        scheduler.step()
-        losses.append(float(loss.detach()))
+        losses.append(optimizer_step(loss, params, optimizer, scheduler, s.grad_clip))
         n_tokens += int(batch["attention_mask"].sum())
         bar.update(1)
         if step % 10 == 0 or step == n_steps - 1:
@@ -279,7 +293,7 @@ def _train_one(
         train_loss_first=losses[0],
         train_loss_last10pct=float(np.mean(losses[-tail:])),
         steps=n_steps,
-        epochs=n_steps * batch_size / len(texts),
+        epochs=n_steps * s.batch_size / len(texts),
         seconds=seconds,
         seconds_per_step=seconds / n_steps,
         tokens_per_second=n_tokens / seconds if seconds > 0 else float("nan"),
@@ -321,24 +335,10 @@ def train_lora_adapters(
     base_dir_or_model,
     tokenizer,
     jobs: Sequence[dict],
+    settings: LoraSettings,
     *,
-    r: int,
-    lora_alpha: float,
-    dropout: float,
-    target_modules: Sequence[str] = DEFAULT_TARGET_MODULES,
-    learning_rate: float,
-    batch_size: int,
-    max_length: int,
-    seed: int,
-    steps: int | None = None,
-    epochs: float | None = None,
     quantization: str | None = None,
     compute_dtype: str = "bfloat16",
-    warmup_ratio: float = 0.05,
-    schedule: str = "linear",
-    min_lr_ratio: float = 0.0,
-    weight_decay: float = 0.0,
-    grad_clip: float = 1.0,
     device=None,
     progress: bool = True,
     verify_base: bool = True,
@@ -348,8 +348,8 @@ def train_lora_adapters(
     resumable after a kill; the checkpoints are deleted once every adapter is saved).
 
     `jobs` is a list of dicts, each with ``texts`` and ``out_dir`` and optionally ``eval_texts``,
-    ``name`` (progress-bar label) and overrides of any keyword argument above (``seed``, ``steps``,
-    ``epochs``, ``learning_rate``, ``r``, ...). Give ``steps`` or ``epochs`` (here or per job), not both.
+    ``name`` (progress-bar label) and overrides of any field of `settings` (``seed``, ``steps``,
+    ``epochs``, ``learning_rate``, ``r``, ...).
     `base_dir_or_model` is a saved model dir / hub id (loaded once, see `load_base_for_lora`) or an
     already loaded `PreTrainedModel` (used in place; its weights are restored, not changed).
     `tokenizer` may be None when `base_dir_or_model` is a path with a tokenizer.
@@ -381,10 +381,6 @@ def train_lora_adapters(
     # the 4-bit layers compute in compute_dtype; autocast brings the rest along (CPU autocast knows only 16-bit types)
     autocast_dtype = getattr(torch, compute_dtype) if quantization == "4bit" and compute_dtype != "float32" else None
     snapshot = _BaseSnapshot(model) if verify_base else None
-    common = dict(r=r, lora_alpha=lora_alpha, dropout=dropout, target_modules=target_modules,
-                  learning_rate=learning_rate, batch_size=batch_size, max_length=max_length, seed=seed,
-                  steps=steps, epochs=epochs, warmup_ratio=warmup_ratio, schedule=schedule,
-                  min_lr_ratio=min_lr_ratio, weight_decay=weight_decay, grad_clip=grad_clip)
     results = []
     for k, job in enumerate(jobs):
         job = dict(job)
@@ -392,20 +388,13 @@ def train_lora_adapters(
         out_dir = job.pop("out_dir")
         eval_texts = job.pop("eval_texts", None)
         name = job.pop("name", Path(out_dir).name if out_dir is not None else f"adapter{k}")
-        unknown = set(job) - set(common)
-        if unknown:
-            raise TypeError(f"unknown job keys {sorted(unknown)}")
-        kw = {**common, **job}
-        if "steps" in job and "epochs" not in job:
-            kw["epochs"] = None
-        if "epochs" in job and "steps" not in job:
-            kw["steps"] = None
+        job_settings = settings.with_(**job)
         with warnings.catch_warnings():
             # peft asks transformers' deprecated `is_gradient_checkpointing` on every call: noise only
             warnings.filterwarnings("ignore", message=".*is_gradient_checkpointing.*", category=FutureWarning)
             metrics, model = _train_one(
-                model, tokenizer, texts, out_dir=out_dir, eval_texts=eval_texts, autocast_dtype=autocast_dtype,
-                progress=progress, desc=f"lora {name}", checkpoint_every=checkpoint_every, **kw,
+                model, tokenizer, texts, job_settings, out_dir=out_dir, eval_texts=eval_texts,
+                autocast_dtype=autocast_dtype, progress=progress, desc=f"lora {name}", checkpoint_every=checkpoint_every,
             )
         if snapshot is not None:
             snapshot.check(model)
@@ -420,49 +409,22 @@ def train_lora_adapters(
     return results
 
 
-def train_lora_adapter(
-    base_dir_or_model,
-    tokenizer,
-    texts: Sequence[str],
-    *,
-    r: int,
-    lora_alpha: float,
-    dropout: float,
-    target_modules: Sequence[str] = DEFAULT_TARGET_MODULES,
-    learning_rate: float,
-    batch_size: int,
-    max_length: int,
-    seed: int,
-    out_dir,
-    steps: int | None = None,
-    epochs: float | None = None,
-    quantization: str | None = None,
-    eval_texts: Sequence[str] | None = None,
-    progress: bool = True,
-    **kwargs,
-) -> dict:
+def train_lora_adapter(base_dir_or_model, tokenizer, texts: Sequence[str], settings: LoraSettings, *, out_dir,
+                       eval_texts: Sequence[str] | None = None, **options) -> dict:
     """Train one LoRA adapter on `texts` (causal LM loss on ``<s> text </s>``) and save it to `out_dir`.
-
-    Exactly one of `steps` / `epochs`. Other keywords as in `train_lora_adapters`.
-    """
+    `options` as in `train_lora_adapters`."""
     job = {"texts": texts, "out_dir": out_dir, "eval_texts": eval_texts}
-    return train_lora_adapters(
-        base_dir_or_model, tokenizer, [job], r=r, lora_alpha=lora_alpha, dropout=dropout,
-        target_modules=target_modules, learning_rate=learning_rate, batch_size=batch_size,
-        max_length=max_length, seed=seed, steps=steps, epochs=epochs, quantization=quantization,
-        progress=progress, **kwargs,
-    )[0]
+    return train_lora_adapters(base_dir_or_model, tokenizer, [job], settings, **options)[0]
 
 
 def train_lora_from_config(base_dir, jobs: Sequence[dict], lora: dict, seed: int, checkpoint_every: int = 0) -> list[dict]:
-    """`train_lora_adapters` with the hyperparameters of the config's ``lora`` section (keys r, alpha,
-    dropout and the keyword names of `train_lora_adapters`), as the workflow's training jobs call it.
+    """`train_lora_adapters` with the hyperparameters of the config's ``lora`` section (:meth:`LoraSettings.from_config`),
+    as the workflow's training jobs call it.
     Without quantization, bitsandbytes is hidden from the job before peft is imported (see
     `lminterp.runtime.hide_bitsandbytes`)."""
     from lminterp.runtime import hide_bitsandbytes
 
-    lora = dict(lora)
-    if not lora.get("quantization"):
+    settings, loading = LoraSettings.from_config(lora, seed)
+    if not loading.get("quantization"):
         hide_bitsandbytes()
-    return train_lora_adapters(base_dir, None, jobs, r=lora.pop("r"), lora_alpha=lora.pop("alpha"),
-                               dropout=lora.pop("dropout"), seed=seed, checkpoint_every=checkpoint_every, **lora)
+    return train_lora_adapters(base_dir, None, jobs, settings, checkpoint_every=checkpoint_every, **loading)

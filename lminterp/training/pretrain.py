@@ -22,7 +22,7 @@ import torch
 from lminterp.training.checkpoints import Checkpointer, checkpoint_dir, training_key
 from lminterp.io import atomic_dir, write_result_json
 from lminterp.training.loop import (adamw, default_device, encode_lm_texts, evaluate_lm_loss, hf_progress, index_stream,
-                                    lm_batch, lm_loss, lr_lambda, pad_id_of, progress_bar, take)
+                                    lm_batch, lm_loss, lr_lambda, optimizer_step, pad_id_of, progress_bar, take)
 
 # --------------------------------------------------------------------------------------- helpers
 
@@ -138,13 +138,7 @@ def pretrain_base_model(
     for step in range(start, steps):
         batch = lm_batch([seqs[i] for i in take(stream, batch_size)], pad_id, dev)
         loss = lm_loss(model, batch)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        if grad_clip:
-            torch.nn.utils.clip_grad_norm_(model.parameters(), grad_clip)
-        optimizer.step()
-        scheduler.step()
-        losses.append(float(loss.detach()))
+        losses.append(optimizer_step(loss, model.parameters(), optimizer, scheduler, grad_clip))
         n_tokens += int(batch["attention_mask"].sum())
         bar.update(1)
         if step % 10 == 0 or step == steps - 1:

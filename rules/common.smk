@@ -92,6 +92,8 @@ if BASE_KIND == "pretrain":
     TOKENIZER = f"{RESULTS}/base/tokenizer"
 elif BASE_KIND == "hub":
     BASE_MODEL = TOKENIZER = str(SRC.cache_path(CACHE, SOURCES["base_model"], "models"))
+elif BASE_KIND == "gguf":     # converted once into the results directory (rule convert_gguf)
+    BASE_MODEL = TOKENIZER = SRC.gguf_model_dir(RESULTS, SOURCES["base_model"]["gguf"])
 else:
     BASE_MODEL = TOKENIZER = SOURCES["base_model"]["local"]
 BASE_FILES = {} if BASE_KIND == "hub" else {"base": BASE_MODEL, "tokenizer": TOKENIZER}
@@ -102,7 +104,8 @@ if config["lora"].get("quantization"):   # generation on the 4-bit base the anch
 # world: Llama-2-7b-chat), else the base model
 PROMPTED_KIND = SRC.kind(SOURCES["prompted_model"]) if SOURCES.get("prompted_model") else None
 PROMPTED_MODEL = {None: None, "hub": lambda: str(SRC.cache_path(CACHE, SOURCES["prompted_model"], "models")),
-                  "local": lambda: SOURCES["prompted_model"]["local"]}[PROMPTED_KIND]
+                  "local": lambda: SOURCES["prompted_model"]["local"],
+                  "gguf": lambda: SRC.gguf_model_dir(RESULTS, SOURCES["prompted_model"]["gguf"])}[PROMPTED_KIND]
 PROMPTED_MODEL = PROMPTED_MODEL() if PROMPTED_MODEL else None
 
 
@@ -138,6 +141,8 @@ if ENCODER_KIND == "scratch":
     ENCODER = None
 elif ENCODER_KIND == "hub":
     ENCODER = str(SRC.cache_path(CACHE, SOURCES["classifier_encoder"], "models"))
+elif ENCODER_KIND == "gguf":
+    ENCODER = SRC.gguf_model_dir(RESULTS, SOURCES["classifier_encoder"]["gguf"])
 else:
     ENCODER = SOURCES["classifier_encoder"]["local"]
 TINY_ATTRIBUTES = SRC.tiny_attributes(config)     # their data (and their oracle) come from the tiny world's generator

@@ -62,7 +62,7 @@ rule train_classifier:
     input:
         # from scratch: on the base model's tokenizer; fine-tuned: the encoder's own (a local one is a file input)
         **({"tokenizer": TOKENIZER} if ENCODER is None and BASE_KIND != "hub" else {}),
-        **({"encoder": ENCODER} if ENCODER_KIND == "local" else {}),
+        **({"encoder": ENCODER} if ENCODER_KIND in ("local", "gguf") else {}),
         train=f"{RESULTS}/data/classifier/{{attribute}}/train.jsonl",
         validation=f"{RESULTS}/data/classifier/{{attribute}}/validation.jsonl",
         test=f"{RESULTS}/data/classifier/{{attribute}}/test.jsonl",

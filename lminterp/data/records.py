@@ -12,6 +12,8 @@ import numpy as np
 from lminterp.io import atomic_path, write_text
 
 SPLITS = ("train", "validation", "test")
+# written last into each asset of the download cache (a hub dataset or model, a wheel): the asset is complete
+DOWNLOAD_MARKER = ".lminterp-download.json"
 
 
 def stable_hash(name: str) -> int:

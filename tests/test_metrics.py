@@ -291,4 +291,25 @@ def test_scaling_falls_back_to_the_sweep_span_when_a_baseline_cannot_control():
     fit, reason = SC.alpha_scaling_or_span(raw, np.linspace(0.1, 0.2, 9), 0.8, 0.9)    # both above the curve
     assert "degenerate" in reason and (fit.raw_at_0, fit.raw_at_1) == (-2.0, 2.0)
     with pytest.raises(ValueError):
-        SC.alpha_scaling_or_span(raw, np.r_[np.nan, np.ones(8)], 0.1, 0.2)            # bad input still fails
+        SC.alpha_scaling_or_span(np.r_[np.inf, raw[1:]], np.linspace(0.1, 0.9, 9), 0.1, 0.2)   # bad input fails
+    with pytest.raises(ValueError):
+        SC.alpha_scaling_or_span(np.r_[raw[:1], raw[:-1]], np.linspace(0.1, 0.9, 9), 0.3, 0.7)
+
+
+def test_a_model_that_wrote_no_word_is_left_out_of_the_scaling_never_a_stop():
+    """A real model can end every continuation at once (EOS first): its score file has no score (NaN). A raw
+    strength with NaN is left out of the fit (the same result as a sweep without it); an anchor with NaN leaves
+    nothing to match: the sweep's span, with the reason."""
+    raw = np.linspace(-2, 2, 9)
+    curve = 1.0 / (1.0 + np.exp(-2 * raw))
+    holed = curve.copy()
+    holed[[4, 8]] = np.nan
+    fit, reason = SC.alpha_scaling_or_span(raw, holed, 0.3, 0.7)
+    keep = ~np.isnan(holed)
+    assert reason is None and fit == SC.alpha_scaling(raw[keep], curve[keep], 0.3, 0.7)
+    assert fit != SC.alpha_scaling(raw, curve, 0.3, 0.7)                   # the hole at raw 0 is where it matters
+    assert SC.silent_strengths(raw, holed) == [0.0, 2.0]
+    fit, reason = SC.alpha_scaling_or_span(raw, curve, float("nan"), 0.7)
+    assert "alpha = 0 anchor wrote no word" in reason and (fit.raw_at_0, fit.raw_at_1) == (-2.0, 2.0)
+    fit, reason = SC.alpha_scaling_or_span(raw, np.r_[0.5, np.full(8, np.nan)], 0.3, 0.7)
+    assert "fewer than two" in reason

@@ -124,11 +124,34 @@ def alpha_scaling_or_span(raw_strengths: ArrayLike, scores: ArrayLike, target_0:
     and 1 are then the weakest and strongest raw strengths, and the reason is returned beside the result (None
     when the scaling succeeded). The baseline is then compared at the strongest control the sweep gives it, and
     scaling table (`results/scaling/<method>.csv`, column `fallback`) and the job's log say so; a workflow does
-    not stop because one baseline cannot control one attribute."""
+    not stop because one baseline cannot control one attribute.
+
+    A score of NaN is a model that wrote no word (every continuation empty, lminterp/evaluation/score_files.py): a raw
+    strength with NaN is left out of the fit (:func:`silent_strengths` names them); an anchor with NaN leaves nothing
+    to match, and so does a sweep with fewer than two strengths that wrote text: the whole range, with the reason."""
+    raw = np.asarray(raw_strengths, dtype=float).ravel()
+    y = np.asarray(scores, dtype=float).ravel()
+    if raw.shape != y.shape:
+        raise ValueError(f"raw_strengths ({raw.size}) and scores ({y.size}) differ in length")
+    if not np.all(np.isfinite(raw)):
+        raise ValueError("raw_strengths must be finite")
+    span = ScalingResult(raw_at_0=float(raw.min()), raw_at_1=float(raw.max()), clipped_0=True, clipped_1=True)
+    silent = [name for name, target in (("alpha = 0", target_0), ("alpha = 1", target_1)) if np.isnan(target)]
+    if silent:
+        return span, f"the {' and the '.join(silent)} anchor wrote no word (every continuation empty): nothing to match"
+    spoke = ~np.isnan(y)
+    if spoke.sum() < 2:
+        return span, "fewer than two raw strengths wrote any word (every other continuation empty)"
     try:
-        return alpha_scaling(raw_strengths, scores, target_0, target_1), None
+        return alpha_scaling(raw[spoke], y[spoke], target_0, target_1), None
     except ValueError as e:
-        raw, _ = monotone_fit(raw_strengths, scores)   # re-raises for invalid input (not a degenerate curve)
+        monotone_fit(raw[spoke], y[spoke])   # re-raises for invalid input (not a degenerate curve)
         if not (np.isfinite(target_0) and np.isfinite(target_1)):
             raise
-        return ScalingResult(raw_at_0=float(raw[0]), raw_at_1=float(raw[-1]), clipped_0=True, clipped_1=True), str(e)
+        return span, str(e)
+
+
+def silent_strengths(raw_strengths: ArrayLike, scores: ArrayLike) -> list[float]:
+    """The raw strengths whose model wrote no word (score NaN): left out of the alpha scaling."""
+    raw, y = np.asarray(raw_strengths, dtype=float).ravel(), np.asarray(scores, dtype=float).ravel()
+    return [float(r) for r in raw[np.isnan(y)]]

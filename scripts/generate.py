@@ -18,9 +18,7 @@ model, tokenizer, recipes = load_sweep(
     instruction=p.recipe.get("instruction"), quantization=p.get("quantization"))
 tokenizer.padding_side = "left"
 prompts = [r["prompt"] for r in sorted(read_split_jsonl(snakemake.input.prompts), key=lambda r: r["prompt_id"])]
-sampling = SamplingConfig(max_new_tokens=gen["max_new_tokens"], temperature=gen["temperature"],
-                          top_p=gen["top_p"], noise=gen["noise"],
-                          batch_rows=snakemake.config["generation"]["batch_rows"])
+sampling = SamplingConfig.from_config(gen, batch_rows=snakemake.config["generation"]["batch_rows"])
 stats = GenerationStats()
 out = generate(model, tokenizer, recipes, prompts, samples_per_prompt=gen["samples_per_prompt"],
                sampling=sampling, seed=gen["sampling_seed"], stats=stats)

@@ -17,8 +17,7 @@ model, tokenizer, recipes = load_sweep(snakemake.params.base, p.adapters, [s for
 tokenizer.padding_side = "left"
 prompts = [r["prompt"] for r in sorted(read_split_jsonl(snakemake.input.prompts), key=lambda r: r["prompt_id"])]
 gen = p.sampling
-sampling = SamplingConfig(max_new_tokens=gen["max_new_tokens"], temperature=gen["temperature"], top_p=gen["top_p"],
-                          noise=gen["noise"], batch_rows=snakemake.config["generation"]["batch_rows"])
+sampling = SamplingConfig.from_config(gen, batch_rows=snakemake.config["generation"]["batch_rows"])
 cost = p.timing
 got = measure(model, tokenizer, recipes, prompts, sampling=sampling, seed=gen["sampling_seed"],
               sequences=cost["sequences"], repeats=cost["repeats"])

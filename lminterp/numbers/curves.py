@@ -114,9 +114,10 @@ def single_attribute_checks(files: ResultFiles, cfg: dict) -> dict:
 
 
 def gaps_to_gt(files: ResultFiles, by_method: dict[str, dict[str, list[S.Spec]]], stats: dict):
-    """|score - GT score| of every method of ``by_method`` but "gt", per attribute and alpha of the GT grid, each with
-    its replicates (bootstrap over prompts, paired: the same draws for every model). Returns (bootstrap,
-    {method: {attribute: [(gap, replicates) per alpha]}}); Table 1's MAEs, claim 1's and claim 8's checks."""
+    """The signed gap score - GT score of every method of ``by_method`` but "gt", per attribute and alpha of the GT
+    grid, each with its replicates (bootstrap over prompts, paired: the same draws for every model). Returns
+    (bootstrap, {method: {attribute: [(gap, replicates) per alpha]}}); an MAE is ``boot.abs_sum`` of such gaps
+    (Table 1, claim 1's and claim 8's checks)."""
     tables = {s: read_scores(files, s) for by_attr in by_method.values() for ss in by_attr.values() for s in ss}
     boot = prompt_bootstrap(list(tables.values()), stats)
 
@@ -130,7 +131,7 @@ def gaps_to_gt(files: ResultFiles, by_method: dict[str, dict[str, list[S.Spec]]]
         out[m] = {}
         for a, ss in by_attr.items():
             gt = [mean(s, a) for s in by_method["gt"][a]]
-            out[m][a] = [(abs(g - x), np.abs(gr - xr)) for (g, gr), (x, xr) in zip(gt, (mean(s, a) for s in ss))]
+            out[m][a] = [(x - g, xr - gr) for (g, gr), (x, xr) in zip(gt, (mean(s, a) for s in ss))]
     return boot, out
 
 
@@ -138,15 +139,23 @@ def table1_check(files: ResultFiles, cfg: dict) -> dict:
     """Claim 1's numbers: each method's average MAE to the GT models and weight interpolation's minus each
     baseline's, with bootstrap intervals paired over prompts (tighter than comparing Table 1's own intervals)."""
     boot, gaps = gaps_to_gt(files, S.single_attribute_specs(cfg), cfg["statistics"])
-    reps, points = {}, {}
-    for m, by_attr in gaps.items():
-        per_attr = [np.mean([g for g, _ in by_attr[a]]) for a in by_attr]
-        per_attr_reps = [np.mean([r for _, r in by_attr[a]], axis=0) for a in by_attr]
-        points[m], reps[m] = float(np.mean(per_attr)), np.mean(per_attr_reps, axis=0)
+    terms = {m: average_mae_terms(by_attr) for m, by_attr in gaps.items()}
     out = {"level": boot.level, "average_mae": {}, "interp_minus": {}}
-    for m in points:
-        out["average_mae"][m] = {"value": round(points[m], 6), "interval": [round(x, 6) for x in boot.interval(reps[m])]}
+    for m, (g, w) in terms.items():
+        value, interval = boot.abs_sum(g, w)
+        out["average_mae"][m] = {"value": round(value, 6), "interval": [round(x, 6) for x in interval]}
         if m != "interp":
-            out["interp_minus"][m] = {"value": round(points["interp"] - points[m], 6),
-                                      "interval": [round(x, 6) for x in boot.interval(reps["interp"] - reps[m])]}
+            (gi, wi) = terms["interp"]
+            value, interval = boot.abs_sum(gi + g, list(wi) + [-x for x in w])
+            out["interp_minus"][m] = {"value": round(value, 6), "interval": [round(x, 6) for x in interval]}
     return out
+
+
+def average_mae_terms(by_attr: dict[str, list]) -> tuple[list, list[float]]:
+    """The mean over attributes of each attribute's MAE over its alpha grid, as signed gaps and weights for
+    :meth:`~lminterp.evaluation.intervals.Bootstrap.abs_sum`."""
+    gaps, weights = [], []
+    for a, per_alpha in by_attr.items():
+        gaps.extend(per_alpha)
+        weights.extend([1.0 / (len(by_attr) * len(per_alpha))] * len(per_alpha))
+    return gaps, weights

@@ -79,12 +79,24 @@ def matrices_to_long(matrices: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["method", "attribute_i", "attribute_j", "auc"])
 
 
-def auc_replicates(alphas_j: ArrayLike, replicate_scores: np.ndarray) -> np.ndarray:
-    """:func:`entanglement_auc` of each row of ``replicate_scores`` (B, len(alphas_j)); NaN where a row has NaN."""
+def trapezoid_weights(alphas_j: ArrayLike) -> np.ndarray:
+    """w with ``np.trapezoid(f, alphas_j) == sum_k w_k f_k``."""
     a = np.asarray(alphas_j, dtype=float)
-    y = np.asarray(replicate_scores, dtype=float)
+    w = np.zeros_like(a)
+    w[:-1] += np.diff(a) / 2.0
+    w[1:] += np.diff(a) / 2.0
+    return w
+
+
+def auc_terms(alphas_j: ArrayLike, means: Sequence[tuple[float, np.ndarray]]
+              ) -> tuple[list[tuple[float, np.ndarray]], np.ndarray]:
+    """The AUC as a weighted sum of absolute signed gaps (:meth:`~lminterp.evaluation.intervals.Bootstrap.abs_sum`):
+    per alpha_j the gap ``score_i(alpha_j) - score_i(0)`` with its replicates, and the trapezoid weights. ``means``:
+    (mean, replicates) of score_i at each alpha_j of the grid."""
+    a = np.asarray(alphas_j, dtype=float)
     zero = int(np.flatnonzero(np.isclose(a, 0.0, rtol=0.0, atol=1e-12))[0])
-    return np.trapezoid(np.abs(y - y[:, [zero]]), a, axis=1)
+    m0, r0 = means[zero]
+    return [(m - m0, np.asarray(r) - np.asarray(r0)) for m, r in means], trapezoid_weights(a)
 
 
 def entanglement_table(files: ResultFiles, cfg: dict, fixed_alpha: float) -> pd.DataFrame:
@@ -103,7 +115,7 @@ def entanglement_table(files: ResultFiles, cfg: dict, fixed_alpha: float) -> pd.
         means = [boot.mean(tables[s][i], tables[s]["prompt_id"]) for s in group]
         scores = [m for m, _ in means]
         auc = entanglement_auc(alphas, scores)
-        lo, hi = boot.interval(auc_replicates(alphas, np.stack([r for _, r in means], axis=1)))
+        _, (lo, hi) = boot.abs_sum(*auc_terms(alphas, means))
         n_empty = sum(int(tables[s]["empty"].sum()) for s in group if "empty" in tables[s])
         rows.append({"method": method, "attribute_i": i, "attribute_j": j, "auc": auc, "auc_lo": lo, "auc_hi": hi,
                      **{f"score_i_at_alpha_j_{a:g}": v for a, v in zip(alphas, scores)}, "n_empty": n_empty})
@@ -120,21 +132,24 @@ def entanglement_check(files: ResultFiles, cfg: dict, fixed_alpha: float) -> dic
                  for m in ("interp",) + S.BASELINES}
     tables = {s: read_scores(files, s) for groups in by_method.values() for g in groups.values() for s in g}
     boot = prompt_bootstrap(list(tables.values()), cfg["statistics"])
-    reps, points = {}, {}
+    terms, points = {}, {}
     for method, groups in by_method.items():
-        points[method], reps[method] = [], []
+        points[method], terms[method] = [], ([], [])
         for (i, _), group in groups.items():
             means = [boot.mean(tables[s][i], tables[s]["prompt_id"]) for s in group]
             points[method].append(entanglement_auc(alphas, [m for m, _ in means]))
-            reps[method].append(auc_replicates(alphas, np.stack([r for _, r in means], axis=1)))
+            gaps, weights = auc_terms(alphas, means)
+            terms[method][0].extend(gaps)
+            terms[method][1].extend(np.asarray(weights) / len(groups))   # the mean over pairs
     out = {"fixed_alpha": fixed_alpha, "level": boot.level, "mean_auc": {}, "interp_minus": {}}
-    for method in reps:
-        lo, hi = boot.interval(np.mean(reps[method], axis=0))
+    for method in terms:
+        _, (lo, hi) = boot.abs_sum(*terms[method])
         out["mean_auc"][method] = {"value": round(float(np.mean(points[method])), 6),
                                    "interval": [round(lo, 6), round(hi, 6)]}
     for method in S.BASELINES:
-        diff = np.mean(reps["interp"], axis=0) - np.mean(reps[method], axis=0)
-        lo, hi = boot.interval(diff)
+        gaps = terms["interp"][0] + terms[method][0]
+        weights = list(terms["interp"][1]) + [-w for w in terms[method][1]]
+        _, (lo, hi) = boot.abs_sum(gaps, weights)
         out["interp_minus"][method] = {"value": round(float(np.mean(points["interp"]) - np.mean(points[method])), 6),
                                        "interval": [round(lo, 6), round(hi, 6)]}
     return out

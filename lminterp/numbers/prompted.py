@@ -3,7 +3,6 @@ check (how far each method's scores lie from the GT models'), pandas, no torch. 
 `lminterp.numbers.diversity`, table6 (example generations) in `lminterp.numbers.setup_tables`."""
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 
 from lminterp import specs as S
@@ -23,13 +22,12 @@ def prompted_check(files: ResultFiles, cfg: dict) -> dict:
     single = S.single_attribute_specs(cfg)
     by_method = {"gt": single["gt"], "interp": single["interp"], "prompted": S.prompted_specs(cfg)}
     boot, gaps = gaps_to_gt(files, by_method, cfg["statistics"])
-    points, reps = {}, {}
-    for m, by_attr in gaps.items():      # the mean over attributes and alphas
-        flat = [gap for a in by_attr for gap in by_attr[a]]
-        points[m], reps[m] = float(np.mean([g for g, _ in flat])), np.mean([r for _, r in flat], axis=0)
+    flat = {m: [gap for a in by_attr for gap in by_attr[a]] for m, by_attr in gaps.items()}   # attributes x alphas
     out = {"level": boot.level, "mae_to_gt": {}}
-    for m in points:
-        out["mae_to_gt"][m] = {"value": round(points[m], 6), "interval": [round(x, 6) for x in boot.interval(reps[m])]}
-    out["prompted_minus_interp"] = {"value": round(points["prompted"] - points["interp"], 6),
-                                    "interval": [round(x, 6) for x in boot.interval(reps["prompted"] - reps["interp"])]}
+    for m, terms in flat.items():
+        value, interval = boot.abs_sum(terms)
+        out["mae_to_gt"][m] = {"value": round(value, 6), "interval": [round(x, 6) for x in interval]}
+    n_p, n_i = len(flat["prompted"]), len(flat["interp"])
+    value, interval = boot.abs_sum(flat["prompted"] + flat["interp"], [1.0 / n_p] * n_p + [-1.0 / n_i] * n_i)
+    out["prompted_minus_interp"] = {"value": round(value, 6), "interval": [round(x, 6) for x in interval]}
     return out

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from lminterp import specs as S
-from lminterp.numbers.curves import gaps_to_gt, perplexity_replicates
+from lminterp.numbers.curves import average_mae_terms, gaps_to_gt, perplexity_replicates
 from lminterp.evaluation.diversity import diversity_replicates
 from lminterp.evaluation.results import ResultFiles
 from lminterp.labels import GROUPS_ATTR, INTERVAL_ATTR, METHOD_LABELS, attribute_label, canonical_method, table_label
@@ -30,16 +30,14 @@ def table1_numbers(files: ResultFiles, cfg: dict) -> pd.DataFrame:
     stats = cfg["statistics"]
     by_method = S.single_attribute_specs(cfg)
     specs = sorted({s for by_attr in by_method.values() for ss in by_attr.values() for s in ss}, key=S.spec_name)
-    boot, gaps = gaps_to_gt(files, by_method, stats)   # per method, attribute and alpha: |score - GT score|
+    boot, gaps = gaps_to_gt(files, by_method, stats)   # per method, attribute and alpha: score - GT score
     mae_rows, iv = {}, {m: {} for m in by_method}
     for m, by_attr in gaps.items():
-        mae_rows[m], reps_by_attr = {}, []
+        mae_rows[m] = {}
         for a in attributes:
-            mae_rows[m][a] = float(np.mean([g for g, _ in by_attr[a]]))
-            reps = np.mean([r for _, r in by_attr[a]], axis=0)
-            iv[m][a] = boot.interval(reps)
-            reps_by_attr.append(reps)
-        iv[m]["average"] = boot.interval(np.mean(reps_by_attr, axis=0))
+            mae_rows[m][a] = float(np.mean([abs(g) for g, _ in by_attr[a]]))
+            _, iv[m][a] = boot.abs_sum(by_attr[a])
+        _, iv[m]["average"] = boot.abs_sum(*average_mae_terms({a: by_attr[a] for a in attributes}))
     ppl_boot, ppl = perplexity_replicates(files, specs, stats)
     div_boot, div = diversity_replicates(files, specs, stats)
     quality_rows = {}

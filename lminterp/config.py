@@ -65,6 +65,7 @@ def validate_config(raw: dict[str, Any]) -> dict[str, Any]:
     if not isinstance(raw, dict):
         raise ConfigError("the configuration must be a mapping (a YAML file of key: value pairs)")
     cfg = copy.deepcopy(raw)
+    _drop_null_attributes(cfg)
     errors = sorted(_Validator(load_schema()).iter_errors(cfg), key=lambda e: list(e.absolute_path))
     if errors:
         lines = []
@@ -77,6 +78,27 @@ def validate_config(raw: dict[str, Any]) -> dict[str, Any]:
                           + "\nFix it in config.yaml (or the file given with --configfile).")
     _check_semantics(cfg)
     return cfg
+
+
+def _drop_null_attributes(cfg: dict) -> None:
+    """An overlay leaves an attribute of the base config out by setting it to null (``attributes: {politeness:
+    null}``; Snakemake merges overlays key by key, so a key cannot otherwise be removed): the attribute goes, and so
+    do its sources, its per-attribute settings and the tiny world's correlations that name it. A config must keep at least one attribute."""
+    attrs = cfg.get("attributes")
+    if not isinstance(attrs, dict):
+        return
+    gone = [a for a, v in attrs.items() if v is None]
+    for a in gone:
+        del attrs[a]
+        for section in (cfg.get("sources") or {}).get("attributes"), (cfg.get("lora") or {}).get("attributes"):
+            if isinstance(section, dict):
+                section.pop(a, None)
+    world = cfg.get("tiny_world")
+    if gone and isinstance(world, dict) and isinstance(world.get("correlations"), list):
+        world["correlations"] = [c for c in world["correlations"]
+                                 if not (isinstance(c, dict) and set(c.get("attributes") or ()) & set(gone))]
+    if gone and not attrs:
+        raise ConfigError("config key `attributes`: every attribute is set to null; keep at least one")
 
 
 _EXPONENT = re.compile(r"([+-]?\d+(?:\.\d*)?)[eE]([+-]?)(\d+)")
@@ -237,7 +259,7 @@ def _check_sources(cfg: dict) -> None:
                 _fail(f"{key}.local", f"{path} has no config.json: not a model in Hugging Face format (config.json, "
                       "weights, tokenizer); point to the model's own directory, or name a GGUF file with gguf:")
             continue
-        if not os.path.isfile(path):
+        if not os.path.isfile(path) and not (cfg.get("real_text") and SRC.is_real_text(cfg, path)):
             _fail(f"{key}.local", f"{path}: no such file; fix the path (relative to the directory snakemake runs in) or "
                   "put the file there")
         try:

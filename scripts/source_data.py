@@ -36,7 +36,8 @@ elif p.what == "prompts":
     write_records(out.prompts, SRC.prompt_rows(texts, p.prompts, p.seed))
     paths = [out.prompts]
 elif p.what == "perplexity":
-    write_text(out.corpus, SRC.corpus_text([r["text"] for r in rows(p.source, "sources.perplexity")]))
+    texts = [r["text"] for r in rows(p.source, "sources.perplexity")]
+    write_text(out.corpus, SRC.corpus_text(texts[:p.texts] if p.texts else texts))   # perplexity.texts: the first N
     paths = [out.corpus]
 elif p.what == "corpus":
     write_records(out.corpus, rows(p.source, "sources.base_model.pretrain"))

@@ -87,3 +87,45 @@ def test_yaml_exponent_without_point_gets_a_hint(default_raw):
     raw["lora"]["r"] = yaml.safe_load("x: 1e1")["x"]
     with pytest.raises(ConfigError, match=r"lora\.r.*write the integer out in full"):
         validate_config(raw)
+
+
+def test_an_attribute_set_to_null_is_left_out_with_its_sources(default_raw):
+    """An overlay leaves an attribute out (configs/mini.yaml: politeness: null), with its sources and settings."""
+    raw = copy.deepcopy(default_raw)
+    raw["world"] = "local"
+    raw["attributes"]["politeness"] = None
+    raw["sources"] = {"attributes": {"politeness": None,
+                                     "sentiment": {c: [{"local": "config.yaml", "format": "txt"}] for c in "01"}}}
+    raw["lora"] = {"attributes": {"politeness": {"steps": 3}}}
+    cfg = validate_config(raw)
+    assert list(cfg["attributes"]) == ["sentiment", "formality", "simplicity", "humor"]
+    assert list(cfg["sources"]["attributes"]) == ["sentiment"] and cfg["lora"]["attributes"] == {}
+    assert cfg["tiny_world"]["correlations"] == []                  # the default's politeness-formality tie
+    raw["attributes"] = {a: None for a in raw["attributes"]}
+    with pytest.raises(ConfigError, match="keep at least one"):
+        validate_config(raw)
+
+
+def test_the_mini_world_names_real_text_the_workflow_builds(default_raw):
+    """configs/mini.yaml's local sources are files of the rule real_text: not refused before they exist; a local
+    file that no rule builds still is."""
+    def merge(base, over):                          # as Snakemake merges an overlay: key by key, recursively
+        for k, v in over.items():
+            base[k] = merge(base[k], v) if isinstance(v, dict) and isinstance(base.get(k), dict) else v
+        return base
+
+    raw = merge(copy.deepcopy(default_raw), yaml.safe_load((ROOT / "configs/mini.yaml").read_text()))
+    raw["results_dir"] = "results-nowhere"
+    raw["sources"]["prompts"] = {"local": "results-nowhere/data/real/prompts.txt"}
+    for a in ("sentiment", "formality", "simplicity", "humor"):
+        raw["sources"]["attributes"][a] = {c: [{"local": f"results-nowhere/data/real/{a}-{c}.txt"}] for c in "01"}
+    raw["sources"]["perplexity"] = {"local": "results-nowhere/data/real/perplexity.txt"}
+    cfg = validate_config(raw)
+    assert cfg["real_text"] is True and "politeness" not in cfg["attributes"]
+    raw["sources"]["perplexity"] = {"local": "results-nowhere/data/real/wikitext.txt"}
+    with pytest.raises(ConfigError, match="sources.perplexity.local"):
+        validate_config(raw)
+    raw["sources"]["perplexity"] = {"local": "results-nowhere/data/real/perplexity.txt"}
+    raw["real_text"] = False
+    with pytest.raises(ConfigError, match="no such file"):
+        validate_config(raw)

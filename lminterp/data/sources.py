@@ -108,6 +108,13 @@ def gguf_sources(cfg: dict) -> dict[str, Mapping]:
             if src.get(k) and kind(src[k]) == "gguf"}
 
 
+def is_real_text(cfg: dict, path: str) -> bool:
+    """Whether `path` is one of the files the rule `real_text` builds (config real_text: true)."""
+    from lminterp.data.real_text import OUTPUTS
+
+    return os.path.normpath(path) in {os.path.normpath(f"{cfg['results_dir']}/data/real/{n}.txt") for n in OUTPUTS}
+
+
 def gguf_model_dir(results_dir: str, source: Mapping) -> str:
     """Where a GGUF source's converted Hugging Face directory is built (a file target: rules/base.smk)."""
     return f"{results_dir}/models/{GG.slug(source)}"
@@ -119,7 +126,10 @@ def hub_assets(cfg: dict) -> list[dict]:
     package's source is its pin, lminterp/data/packages.py)."""
     seen, out = set(), []
     pins = {key: GG.pin(s) for key, s in gguf_sources(cfg).items() if "package" in s}
-    pins.update({f"real_text.packages.{k}": p for k, p in (cfg.get("real_text") or {}).get("packages", {}).items()})
+    if cfg.get("real_text"):
+        from lminterp.data.real_text import PINS
+
+        pins.update({f"real_text ({k})": p for k, p in PINS.items()})
     for key, pin in pins.items():
         path = PK.package_dir(cfg["sources"]["cache_dir"], pin)
         if path not in seen:

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # A real SLURM for CI: installs Debian's slurmctld, slurmd, slurm-client and munge, starts a single-node cluster on
-# this machine, builds the tiny world's fig8 at smoke size (tests/data/smoke.yaml) through profiles/slurm on it, in a
-# scratch copy of the workflow, checks that its jobs went through SLURM, and stops every daemon it started, by pid.
+# this machine, builds the tiny world's fig8 at the smallest size (tests/data/micro.yaml) through profiles/slurm on
+# it, in a scratch copy of the workflow, checks that its jobs went through SLURM, and stops every daemon it started, by pid.
 # fig8's plan crosses every kind of rule: data, tokenizer, pretraining, anchors, classifiers, generation sweeps,
 # scoring, alpha scaling (sbatch jobs) and the figure's numbers and plot (local rules).
 #   bash .ci/slurm.sh            (root, or a user with sudo)
@@ -91,9 +91,10 @@ sinfo
 
 WORK="$(mktemp -d /tmp/lminterp-slurm-work.XXXXXX)"
 (cd "$ROOT/tests" && "$PY" -c "from pathlib import Path; from test_workflow import copy_workflow; copy_workflow(Path('$WORK'))")
+cp "$ROOT/tests/data/micro.yaml" "$WORK/micro.yaml"     # every stage of fig8 at the smallest size that runs
 cd "$WORK"
 start=$(date +%s)
-"$PY" -m snakemake figures/fig8.pdf --configfile smoke.yaml --profile "$ROOT/profiles/slurm" \
+"$PY" -m snakemake figures/fig8.pdf --configfile micro.yaml --profile "$ROOT/profiles/slurm" \
     --slurm-status-command squeue --slurm-no-account --slurm-init-seconds-before-status-checks 5 \
     --seconds-between-status-checks 5 --jobs 4 --latency-wait 5
 echo "fig8 through SLURM: $(( $(date +%s) - start )) s"

@@ -156,8 +156,13 @@ def missing_assets_message(cfg: dict) -> str:
     missing = missing_assets(cfg)
     if not missing:
         return ""
-    listed = "; ".join(f"{a['what'][:-1]} {a['source'].get('hub') or a['source']['package']} ({a['key']})"
-                       for a in missing)
+    def name(a):
+        if a["what"] == "packages":
+            reg = PK.registry(a["source"])
+            return f"{reg} {a['source'][reg]}"
+        return a["source"]["hub"]
+
+    listed = "; ".join(f"{a['what'][:-1]} {name(a)} ({a['key']})" for a in missing)
     return (f"not in the download cache ({cfg['sources']['cache_dir']}): {listed}. Fetch them where the network is, "
             "with the same config: snakemake download --cores 1 [--configfile ...]; then rerun this command "
             "(compute jobs run with the hub offline)")

@@ -1,7 +1,7 @@
 """The workflow's end-to-end builds that need no smoke world (each builds its own, small): a killed training job
 resumes to the same adapter, two clean runs give identical tables, and a world of local files only. Apart from
-tests/test_workflow.py, whose tests share the smoke world's build, so that a second process (`pytest -n 2 --dist
-loadfile` with pytest-xdist) can run them beside it."""
+tests/test_workflow.py so that, in two processes (`-n 2 --dist loadfile`, as CI runs), they run beside the smoke
+world's build instead of after it."""
 import os
 import shutil
 import subprocess

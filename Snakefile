@@ -10,6 +10,7 @@
 # figure and table is an entry of the registry (lminterp/registry.py).
 import os
 import sys
+import time
 
 from snakemake.utils import min_version
 
@@ -22,6 +23,10 @@ sys.path.insert(0, workflow.basedir)
 os.environ.update(
     PYTHONPATH=os.pathsep.join([workflow.basedir, *filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep))])
 )
+
+from lminterp.workflow import timing  # noqa: E402  (after the path is set)
+
+RUN_STARTED = time.time()   # the benchmark files written after this are this run's (onsuccess: where the time went)
 
 
 configfile: "config.yaml"
@@ -40,6 +45,11 @@ include: "rules/download.smk"
 
 
 report: "paper/captions/workflow.rst"
+
+
+onsuccess:
+    if not workflow.dryrun and not workflow.touch:
+        print(timing.summary(timing.job_times("benchmarks", RUN_STARTED), time.time() - RUN_STARTED))
 
 
 rule all:

@@ -69,6 +69,8 @@ rule convert_gguf:
         **{**res("light"), "mem_mb": max(res("light")["mem_mb"], 8000)},
     log:
         "logs/base/convert_{gguf}.log",
+    benchmark:
+        "benchmarks/base/convert_{gguf}.tsv"
     conda:
         "../envs/torch.yaml"
     script:

@@ -138,6 +138,8 @@ def model_params(specs):
 
 # The classifiers' encoder: trained from scratch on the base's tokenizer, or fine-tuned from a hub / local encoder
 ENCODER_KIND = SRC.kind(SOURCES["classifier_encoder"])
+# (its token embeddings optionally taken from the base model's: sources.classifier_encoder.embeddings: base).
+EMBEDDINGS_FROM_BASE = ENCODER_KIND == "scratch" and SOURCES["classifier_encoder"].get("embeddings") == "base"
 if ENCODER_KIND == "scratch":
     ENCODER = None
 elif ENCODER_KIND == "hub":

@@ -63,6 +63,7 @@ rule train_classifier:
         # from scratch: on the base model's tokenizer; fine-tuned: the encoder's own (a local one is a file input)
         **({"tokenizer": TOKENIZER} if ENCODER is None and BASE_KIND != "hub" else {}),
         **({"encoder": ENCODER} if ENCODER_KIND in ("local", "gguf") else {}),
+        **({"base": BASE_MODEL} if EMBEDDINGS_FROM_BASE and BASE_KIND != "hub" else {}),
         train=f"{RESULTS}/data/classifier/{{attribute}}/train.jsonl",
         validation=f"{RESULTS}/data/classifier/{{attribute}}/validation.jsonl",
         test=f"{RESULTS}/data/classifier/{{attribute}}/test.jsonl",
@@ -72,6 +73,7 @@ rule train_classifier:
     params:
         classifier=config["classifier"],
         encoder=ENCODER,
+        **({"embeddings": lambda w, input: input.get("base", BASE_MODEL)} if EMBEDDINGS_FROM_BASE else {}),
         tokenizer=lambda w, input: input.get("tokenizer", TOKENIZER) if ENCODER is None else None,
         seed=config["seed"],
         oracle=lambda w: ORACLE if w.attribute in TINY_ATTRIBUTES else None,

@@ -26,3 +26,6 @@ for name, path in zip(p.specs, snakemake.output):
     write_jsonl(path, out[name])
 s = stats.as_dict()
 print(json.dumps({k: s[k] for k in ("forward_calls", "batches", "wall_s", "total_tokens", "tokens_per_s")}))
+# what the model was given: its path, and each kind of row's first prompt as token ids (plain text or the chat
+# template's turns), read back by tests/test_mini_world.py
+print("framing: " + json.dumps({"model": str(snakemake.params.base), "rows": s["framing"]}))

@@ -3,7 +3,7 @@
 import json
 
 from lminterp.mixing.generation import SamplingConfig
-from lminterp.mixing.inference_cost import measure
+from lminterp.mixing.inference_cost import MERGED, measure, merged_name
 from lminterp.io import write_json
 from lminterp.data.manifest import read_split_jsonl
 from lminterp.mixing.recipes import load_sweep
@@ -20,7 +20,10 @@ gen = p.sampling
 sampling = SamplingConfig.from_config(gen, batch_rows=snakemake.config["generation"]["batch_rows"])
 cost = p.timing
 got = measure(model, tokenizer, recipes, prompts, sampling=sampling, seed=gen["sampling_seed"],
-              sequences=cost["sequences"], repeats=cost["repeats"])
+              sequences=cost["sequences"], repeats=cost["repeats"],
+              merged=[s for s, method, _ in p.specs if method == "interp"])
 records = [{"spec": s, "method": method, "n_attributes": n, **got[s]} for s, method, n in p.specs]
+records += [{"spec": s, "method": MERGED, "n_attributes": n, **got[merged_name(s)]}    # the limit (not 4-bit)
+            for s, method, n in p.specs if merged_name(s) in got]
 write_json(snakemake.output[0], {"models": records, "threads": snakemake.threads})
 print(json.dumps(records, indent=1))

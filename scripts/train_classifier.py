@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from lminterp.training.classifier import score_texts, train_classifier
+from lminterp.training.classifier import base_embeddings, score_texts, train_classifier
 from lminterp.io import write_json
 from lminterp.data.manifest import read_split_jsonl
 from lminterp.runtime import job_setup
@@ -21,7 +21,8 @@ metrics, model = train_classifier(   # from scratch (arch) on the base's tokeniz
     read_split_jsonl(snakemake.input.train), read_split_jsonl(snakemake.input.validation), test,
     load_tokenizer(p.tokenizer, padding_side="right") if p.encoder is None else None,
     arch if p.encoder is None else p.encoder,
-    out_dir=snakemake.output[0], seed=snakemake.params.seed, return_model=True, **cfg,
+    out_dir=snakemake.output[0], seed=snakemake.params.seed, return_model=True,
+    init_embeddings=base_embeddings(p.get("embeddings")), **cfg,
 )
 print(json.dumps({k: v for k, v in metrics.items() if k != "history"}, indent=1))
 if p.oracle:   # the attribute's data come from the tiny world's generator: its oracle, named by the rule

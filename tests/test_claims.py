@@ -86,3 +86,15 @@ def test_partial_checks(tmp_path):
 def test_combine():
     assert C.combine([H, H]) == H and C.combine([H, U]) == U and C.combine([H, F, U]) == F
     assert C.combine([C.NOT_RUN, C.NOT_RUN]) == C.NOT_RUN and C.combine([H, C.NOT_RUN]) == U
+
+
+def test_claim3_without_an_alpha_outside_the_stable_region_says_why_it_is_not_run():
+    inside = pd.DataFrame({"attribute": ["humor"] * 3, "alpha": [0.0, 1.0, 2.0], "value": [30.0, 32.0, 35.0],
+                           "lo": [28.0, 30.0, 33.0], "hi": [32.0, 34.0, 37.0]})
+    verdict, evidence = C.claim3(inside, CFG)
+    assert verdict == C.NOT_RUN
+    assert "single_attribute.extrapolation_alphas" in evidence and "[-1, 2]" in evidence
+    outside = pd.concat([inside, pd.DataFrame({"attribute": ["humor"], "alpha": [3.0], "value": [90.0],
+                                               "lo": [80.0], "hi": [100.0]})])
+    assert C.claim3(outside, CFG) == (C.HOLDS, "largest perplexity outside [-1, 2] over the largest in [0, 1] "
+                                               "(threshold 1.5x): humor 2.81x")   # 90 / 32: alpha 2 is outside [0, 1]

@@ -337,6 +337,35 @@ def test_inference_cost_counts_rows_on_the_forward(world):
     assert len(got[specs[("dexperts-raw", 2)].name]["anchors"]) == 4
 
 
+def test_the_merged_limit_is_the_same_model_in_one_plain_forward(world):
+    """Table 4's limit: an interpolated model merged into the weights (no adapter bank) gives the bank's logits,
+    and generation on it forwards one row per token."""
+    import torch
+
+    from lminterp.mixing import inference_cost as IC
+    from lminterp.mixing.layers import MixedLoRALinear, get_bank, row_weights
+    from lminterp.mixing.recipes import component_coeff, recipe_for
+
+    _, _, model, tok = world
+    spec = IC.cost_specs(["sentiment", "formality"])[("interp", 2)]
+    recipe = recipe_for(spec)
+    plain = IC.merged_model(model, recipe)
+    assert not any(isinstance(m, MixedLoRALinear) for m in plain.modules()) and get_bank(plain) is None
+    ids = torch.tensor([tok("the cat sat on the mat")["input_ids"]])
+    coeff = component_coeff(recipe.components[0], get_bank(model), spec.name)
+    with torch.no_grad(), row_weights(model, coeff[None, :]):
+        mixed = model(input_ids=ids).logits
+    with torch.no_grad():
+        merged = plain(input_ids=ids).logits
+        base = model(input_ids=ids).logits                       # no row weights: the base model
+    assert (mixed - base).abs().max() > 1e-2                       # the mixture moves the logits ...
+    torch.testing.assert_close(merged, mixed, atol=2e-4, rtol=1e-4)   # ... and the merged model moves them alike
+    got = IC.measure(model, tok, {spec.name: recipe}, PROMPTS, sampling=SamplingConfig(max_new_tokens=5, batch_rows=64),
+                     seed=0, sequences=6, repeats=1, merged=[spec.name])
+    twin = got[IC.merged_name(spec.name)]
+    assert twin["rows_per_token_counted"] == 1 and twin["anchors"] == [] and twin["tokens"] == got[spec.name]["tokens"]
+
+
 # ------------------------------------------------------------------- the real model's framing: bos, chat, eos
 CHAT = "{% for m in messages %}user: {{ m['content'] }}. {% endfor %}{% if add_generation_prompt %}bot:{% endif %}"
 

@@ -24,7 +24,7 @@ def converted(tmp_path_factory):
     try:
         G.find_wheel(CACHE, SOURCE)
     except G.GGUFError as exc:
-        pytest.fail(f"{exc} (python -m lminterp.data.gguf fetch tests/data/smollm2.yaml hub_cache)")
+        pytest.fail(f"{exc} (the set-up of ./repro test: snakemake download --cores 1 --configfile configs/mini.yaml)")
     out = tmp_path_factory.mktemp("gguf") / G.slug(SOURCE)
     record = G.convert(SOURCE, CACHE, out)
     return out, record

@@ -160,3 +160,30 @@ def test_the_rules_fail_when_broken(tmp_path, module, line, rule):
             assert any(rule in v for v in violations(graph)), violations(graph)
     finally:
         code_deps.PACKAGE_DIR = original
+
+
+def test_where_the_time_went_sums_this_runs_jobs_by_stage(tmp_path):
+    """The table a successful run prints (Snakefile, onsuccess): only benchmark files written since the run began."""
+    import os
+
+    from lminterp.workflow import timing
+
+    def bench(rel, seconds, mtime):
+        path = tmp_path / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(f"s\th:m:s\tmax_rss\n{seconds}\t0:00:00\t1\n")
+        os.utime(path, (mtime, mtime))
+
+    bench("generate/fig2-interp-single.tsv", 30.0, 2000)
+    bench("generate/fig8-arith-pair.tsv", 90.0, 2000)
+    bench("train/anchors_sentiment.tsv", 60.0, 2000)
+    bench("train/anchors_humor.tsv", 999.0, 500)              # an earlier run's
+    times = timing.job_times(tmp_path, since=1000)
+    assert sorted(times) == [("generate", "generate/fig2-interp-single", 30.0),
+                             ("generate", "generate/fig8-arith-pair", 90.0), ("train", "train/anchors_sentiment", 60.0)]
+    text = timing.summary(times, wall=100.0, top=2)
+    assert "3 jobs, 180 s of job time in 100 s of wall time" in text
+    assert "generate         2       120     67%" in text and "train            1        60     33%" in text
+    assert text.index("generate  ") < text.index("train  ")
+    assert text.endswith("longest jobs: generate/fig8-arith-pair 90 s, train/anchors_sentiment 60 s")
+    assert "no job of this run" in timing.summary([], 1.0)

@@ -103,7 +103,9 @@ def files(tmp_path_factory):
     reviews = ("text,label,source\n"
                "\"a gorgeous , witty , seductive movie .\",1,rotten_tomatoes\n"
                "\"a gorgeous , witty , seductive movie .\",1,rotten_tomatoes\n"       # a duplicate
-               "\"simplistic , silly and tedious .\",0,rotten_tomatoes\n"
+               "\"simplistic , silly and tedious .\",0,rotten_tomatoes\n"            # VADER: +0.03, dropped
+               "\"a sad , dark story of loss .\",0,rotten_tomatoes\n"
+               "\"the plot follows a man and his dog .\",1,rotten_tomatoes\n"        # no sentiment in words
                "\"bad\",0,rotten_tomatoes\n"                                           # too short
                "\"I loved it.<br /><br />The songs are highlights and the cast is fine. Ten stars.\",1,imdb\n")
     novels, rdb_novels = lazyload({"emma": _strs(["EMMA", "", "CHAPTER I", "", "Emma Woodhouse, handsome, clever,",
@@ -145,7 +147,7 @@ def files(tmp_path_factory):
 def test_every_output_from_its_package(files, tmp_path):
     texts = RT.build(files)
     assert texts["sentiment-1"] == ["a gorgeous , witty , seductive movie ."]
-    assert texts["sentiment-0"] == ["simplistic , silly and tedious ."]
+    assert texts["sentiment-0"] == ["a sad , dark story of loss ."]      # only snippets whose words agree
     assert texts["formality-0"] == ["The songs are highlights and the cast is fine."]     # IMDb: sentences, <br />
     assert texts["formality-1"] == ["Quarterly profits at US media giant TimeWarner jumped 76% to $1.13bn (\u00a3600m).",
                                     "The firm benefited from sales of high-speed internet connections."]   # no headline
@@ -167,6 +169,8 @@ def test_every_output_from_its_package(files, tmp_path):
     assert record["outputs"]["humor-1"] == {"lines": 3, "packages": ["fortunes", "pyjokes"],
                                             "sha256": record["outputs"]["humor-1"]["sha256"]}
     assert record["packages"]["gensim"]["licence"].startswith("package LGPL")
+    assert record["filters"] == {"sentiment-0": "vaderSentiment==3.3.2, compound <= -0.3",
+                                 "sentiment-1": "vaderSentiment==3.3.2, compound >= 0.3"}
 
 
 def test_filters_and_the_cap():

@@ -80,6 +80,11 @@ def test_table1_beside_pairs_paper_and_build():
     assert list(arith["Source"]) == [rep.TABLE1_REPORTED]
 
 
+SANITY = {"classifiers": {"sentiment": {"test_accuracy": 0.905}, "humor": {"test_accuracy": 0.78}},
+          "anchors": {"sentiment": {"score_alpha_0": 0.21, "score_alpha_1": 0.64, "rise": 0.43},
+                      "humor": {"score_alpha_0": 0.5, "score_alpha_1": 0.55, "rise": 0.05}}}
+
+
 def test_report_embeds_every_figure_in_paper_order_and_escapes(tmp_path):
     steps = (rep.Step("figure_numbers", "scripts/figure_numbers.py", "m:f", 1.25),
              rep.Step("plot_figure", "scripts/plot_figure.py", "m:g", None))
@@ -90,7 +95,7 @@ def test_report_embeds_every_figure_in_paper_order_and_escapes(tmp_path):
     verdicts = ["holds", "does not hold", "inconclusive", "not run", "holds", "holds", "holds", "holds"]
     page = rep.render(items=items, claims=_claims(verdicts), table1=rep.table1_beside(_measured_table1(), REPORTED),
                       reported=REPORTED, config={"seed": 1, "world": "tiny"},
-                      provenance={"git commit": "abc123"}, extras={"sanity": {"ok": True}})
+                      provenance={"git commit": "abc123"}, extras={"sanity": SANITY})
     # paper order: tables, then figures by number (fig9 before fig10, not string order)
     order = re.findall(r'<figure id="(\w+)"', page)
     assert order == ["table2", "fig2", "fig9", "fig10"]
@@ -107,6 +112,13 @@ def test_report_embeds_every_figure_in_paper_order_and_escapes(tmp_path):
     assert '<td class="fails">does not hold</td>' in claims_table and '<td class="notrun">not run</td>' in claims_table
     assert "0.051 (interpolation)" in claims_table
     assert "1 does not hold" in page and "1 inconclusive" in page
+    # the judges and the anchors: accuracy and rise against their bars, the attribute short of one named
+    sanity_table = page.split('<table id="sanity-table">')[1].split("</table>")[0]
+    assert sanity_table.count("<tr>") == 3
+    assert "<td>0.905</td><td>0.210</td><td>0.640</td><td>+0.430</td><td class=\"holds\">holds</td>" in sanity_table
+    assert ("<td>humor</td><td>0.780</td><td>0.500</td><td>0.550</td><td>+0.050</td><td class=\"fails\">does not "
+            "hold</td><td>classifier below 0.8; anchors rise less than 0.2</td>") in sanity_table
+    assert "Short of it: humor" in page
     # provenance: wall time per job, the resolved config, the commit
     assert "1.2 s" in page and "not recorded" in page and "seed: 1" in page and "abc123" in page
 

@@ -336,6 +336,51 @@ def test_classifier_learns_easy_task(tokenizer, tmp_path):
     assert (tmp_path / "clf2" / "metrics.json").exists() and (tmp_path / "clf2" / "tokenizer.json").exists()
 
 
+def _word_records(n: int, seed: int, pos: list[str], neg: list[str]) -> list[dict]:
+    """Label 1 iff the text's adjectives are words of `pos` (else of `neg`)."""
+    rng, recs = random.Random(seed), []
+    for i in range(n):
+        s = _sentence(rng)
+        s[1] = s[6] = rng.choice(pos if i % 2 else neg)
+        recs.append({"text": " ".join(s), "label": i % 2})
+    return recs
+
+
+def test_a_scratch_classifier_starts_from_the_base_models_embeddings(tokenizer, base, tmp_path):
+    """sources.classifier_encoder.embeddings: base. Planted: an embedding table in which the POS words share one
+    direction and the NEG words the opposite one. Trained on two words of each class only, the classifier reads
+    the two words it never saw through the table; from random embeddings it cannot."""
+    from lminterp.training.classifier import base_embeddings
+
+    tok, _ = tokenizer
+    table = base_embeddings(base[1])
+    assert table.shape == (len(tok), TINY_ARCH["hidden_size"]) and table.dtype == torch.float32
+    ids = {w: tok(" " + w, add_special_tokens=False)["input_ids"] for w in POS + NEG}
+    shared = {i for w in POS for i in ids[w]} & {i for w in NEG for i in ids[w]}
+    u = torch.randn(table.shape[1], generator=torch.Generator().manual_seed(0))
+    planted = table.clone() * 0.1
+    for words, sign in ((POS, 1.0), (NEG, -1.0)):
+        for w in words:
+            for i in set(ids[w]) - shared:
+                planted[i] = sign * 3.0 * u / u.norm() * math.sqrt(table.shape[1])
+    arch = dict(hidden_size=TINY_ARCH["hidden_size"], num_hidden_layers=1, num_attention_heads=2, intermediate_size=64)
+    kw = dict(epochs=3, batch_size=32, learning_rate=3e-3, max_length=MAX_LEN, seed=0, out_dir=None, progress=False)
+    seen_pos, seen_neg, new_pos, new_neg = ["happy", "warm"], ["sad", "quiet"], ["new", "loud"], ["cold", "old"]
+    assert not {i for w in seen_pos + seen_neg for i in ids[w]} & {i for w in new_pos + new_neg for i in ids[w]}
+    train, val = _word_records(300, 1, seen_pos, seen_neg), _word_records(60, 2, seen_pos, seen_neg)
+    unseen = _word_records(200, 3, new_pos, new_neg)
+    started = train_classifier(train, val, unseen, tok, arch, init_embeddings=planted, **kw)
+    scratch = train_classifier(train, val, unseen, tok, arch, **kw)
+    assert started["source"] == "config, token embeddings of the base model"
+    assert started["val_accuracy"] > 0.95 and scratch["val_accuracy"] > 0.95       # both learn the words they saw
+    assert started["test_accuracy"] > 0.9 > 0.7 > scratch["test_accuracy"], (started["test_accuracy"],
+                                                                              scratch["test_accuracy"])
+    with pytest.raises(ValueError, match="classifier.architecture.hidden_size to 64"):
+        train_classifier(train, val, [], tok, dict(arch, hidden_size=32), init_embeddings=planted, **kw)
+    with pytest.raises(ValueError, match="not for a pretrained encoder"):
+        train_classifier(train, val, [], None, str(base[1]), init_embeddings=planted, **kw)
+
+
 def test_mask_dropout_is_inverted_dropout():
     from lminterp.training.lora import MaskDropout
 

@@ -176,7 +176,10 @@ def test_tiny_world_end_to_end(smoke_world):
     assert (t3["LM class 1"] == 400).all() and (t3["Classifier train class 0"] == 300).all()
     assert len(pd.read_csv(wf / "tables/table5.csv")) == 10
     t4 = pd.read_csv(wf / "tables/table4.csv", index_col=0)
-    assert t4["Forward rows per token (counted)"].tolist() == t4["Paper"].astype(float).tolist() == [1, 3, 3, 1, 5, 5]
+    assert t4["Forward rows per token (counted)"].tolist() == t4["Paper"].astype(float).tolist() == [1, 3, 3, 1, 5, 5,
+                                                                                                 1, 1]
+    assert t4.index[-1] == "Weight interpolation, adapters merged (the limit), N = 2"     # the limit, N = 1 and 2
+    assert t4["Goal"].fillna(0).tolist() == pytest.approx([0, 2.4, 2.4, 0, 4.0, 4.0, 0.8, 0.8])
     checks = json.loads((wf / "results/checks.json").read_text())
     assert set(checks) == {"fig8", "fig16", "table1", "fig9", "fig5", "fig15", "fig6", "fig7",
                            *(f"fig{k}" for k in range(17, 31)), "fig32"}

@@ -89,6 +89,7 @@ class GenerationStats:
     prefill_tokens: int = 0                                        # real (non-pad) prompt tokens forwarded
     padded_prefill_tokens: int = 0                                 # incl. padding
     wall_s: float = 0.0
+    framing: list[dict] = field(default_factory=list)              # per row kind: the first prompt's ids as fed
 
     @property
     def total_tokens(self) -> int:
@@ -117,6 +118,7 @@ class GenerationStats:
             "wall_s": self.wall_s,
             "total_tokens": self.total_tokens,
             "tokens_per_s": self.tokens_per_s,
+            "framing": list(self.framing),
         }
 
 
@@ -367,6 +369,8 @@ def generate(
     # ---- per-spec row descriptions
     toks = _Tokens(tokenizer, prompts)
     spec_rows = _spec_rows(recipes, spec_names, bank, toks)
+    stats.framing = [{"prefix": prefix, "chat": chat, "ids": toks(prefix, 0, chat)}
+                     for prefix, chat in sorted({(c.prefix, c.chat) for r in recipes.values() for c in r.components})]
 
     # ---- sample units, grouped by the set of adapters they use (so that a batch computes few LoRA columns),
     #      then sorted by length (so that batches need little padding).  The order does not affect results.

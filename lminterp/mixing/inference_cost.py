@@ -16,9 +16,15 @@ For N = 1 and N = 2 controlled attributes and each method (weight interpolation,
 
 Raw-strength baselines (``dexperts-raw``, ``arith-raw``) stand for the scaled ones: the scaling changes only the
 weights, never the rows.
+
+**The limit** (``merged``): each interpolated model again with its mixture merged into the base weights
+(``theta_pre + sum_k w_k s_k B_k A_k``, `merged_state_dict`) and no adapter bank: one plain forward per token, what
+weight interpolation costs at best. Timed in the same rounds. A quantized base (the paper world's NF4) cannot be
+merged exactly: no merged row there.
 """
 from __future__ import annotations
 
+import copy
 import time
 from collections.abc import Mapping, Sequence
 
@@ -52,15 +58,49 @@ def _count_decode_rows(model):
     return rows, model.register_forward_pre_hook(hook, with_kwargs=True)
 
 
+MERGED = "merged"
+
+
+def merged_name(name: str) -> str:
+    """The key of `name`'s merged twin in `measure`'s result."""
+    return f"{name}+{MERGED}"
+
+
+def merged_model(model, recipe):
+    """A copy of `model` (an adapter bank attached) whose weights are the base's with the one-component weight
+    `recipe` merged in, the bank detached: the same model as one plain network. None where the base's weights are
+    not floating point (quantized)."""
+    from lminterp.mixing.layers import detach_bank, get_bank, merged_state_dict
+
+    (component,) = recipe.components
+    bank = get_bank(model)
+    try:
+        state = merged_state_dict(model, bank, dict(component.adapter_weights))
+    except TypeError:
+        return None
+    plain = copy.deepcopy(model)
+    detach_bank(plain)
+    plain.load_state_dict(state)
+    return plain
+
+
 def measure(model, tokenizer, recipes: Mapping[str, object], prompts: Sequence[str], *, sampling, seed: int,
-            sequences: int = 96, repeats: int = 2) -> dict[str, dict]:
+            sequences: int = 96, repeats: int = 2, merged: Sequence[str] = ()) -> dict[str, dict]:
     """Per spec name: counted rows per generated token, the engine's count, generated tokens and tokens/s (timed on
-    at least ``sequences`` sequences: every prompt, enough samples each)."""
+    at least ``sequences`` sequences: every prompt, enough samples each). For each name in `merged` (weight
+    interpolation specs) also ``merged_name(name)``: the same model merged into the weights (`merged_model`), unless
+    the base cannot be merged."""
     samples_per_prompt = -(-int(sequences) // len(prompts))
     from lminterp.mixing.generation import GenerationStats, generate
+    from lminterp.mixing.recipes import weight_recipe
 
+    runs = {name: (model, recipe) for name, recipe in recipes.items()}
+    for name in merged:
+        plain = merged_model(model, recipes[name])
+        if plain is not None:
+            runs[merged_name(name)] = (plain, weight_recipe({}))
     counted = {}
-    for name, recipe in recipes.items():
+    for name, (model, recipe) in runs.items():
         rows, handle = _count_decode_rows(model)
         stats = GenerationStats()
         try:
@@ -75,7 +115,7 @@ def measure(model, tokenizer, recipes: Mapping[str, object], prompts: Sequence[s
     # the other jobs on the machine slows all of them alike instead of one method's whole measurement.
     best: dict[str, tuple[float, int]] = {}
     for _ in range(repeats):
-        for name, recipe in recipes.items():
+        for name, (model, recipe) in runs.items():
             timed = GenerationStats()
             t0 = time.perf_counter()
             generate(model, tokenizer, {name: recipe}, prompts, samples_per_prompt=samples_per_prompt,
@@ -84,7 +124,7 @@ def measure(model, tokenizer, recipes: Mapping[str, object], prompts: Sequence[s
             if name not in best or wall < best[name][0]:
                 best[name] = (wall, timed.total_tokens)
     out = {}
-    for name, recipe in recipes.items():
+    for name, (_, recipe) in runs.items():
         rows, stats = counted[name]
         wall, tokens = best[name]
         out[name] = {"rows_per_token_counted": sum(rows) / len(rows), "decode_forwards": len(rows),

@@ -94,6 +94,9 @@ def claim3(fig4: pd.DataFrame, cfg: dict) -> tuple[str, str]:
         i, o = inside.loc[inside["value"].idxmax()], outside.loc[outside["value"].idxmax()]
         parts.append(above(o["lo"] / i["hi"], o["hi"] / i["lo"], ratio))
         evidence.append(f"{attribute} {_f(o['value'] / i['value'])}x")
+    if not evidence:
+        return combine(parts), (f"no alpha of single_attribute.extrapolation_alphas lies outside the stable region "
+                                f"[{lo_s:g}, {hi_s:g}] (single_attribute.stable_region): nothing to compare")
     return combine(parts), (f"largest perplexity outside [{lo_s:g}, {hi_s:g}] over the largest in [0, 1] "
                             f"(threshold {ratio:g}x): " + "; ".join(evidence))
 

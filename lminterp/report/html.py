@@ -186,6 +186,32 @@ def _steps_html(steps: Sequence[Step]) -> str:
     return "; ".join(parts)
 
 
+# What the judges and the anchors must show before the figures mean anything (issue 23): a classifier right on at
+# least 8 in 10 held-out texts, and the class-1 anchor's texts scoring at least 0.2 above the class-0 anchor's.
+MIN_ACCURACY, MIN_RISE = 0.8, 0.2
+
+
+def sanity_frame(sanity: Mapping) -> pd.DataFrame:
+    """One row per attribute: the classifier's held-out accuracy, the anchors' mean scores and their rise, and
+    whether both meet MIN_ACCURACY and MIN_RISE (a verdict, with the part that falls short named)."""
+    rows = []
+    for attribute, clf in sanity.get("classifiers", {}).items():
+        anchors = sanity.get("anchors", {}).get(attribute, {})
+        accuracy, rise = clf.get("test_accuracy"), anchors.get("rise")
+        short = []
+        if accuracy is None or not accuracy >= MIN_ACCURACY:
+            short.append(f"classifier below {MIN_ACCURACY}")
+        if rise is None or not rise >= MIN_RISE:
+            short.append(f"anchors rise less than {MIN_RISE}")
+        rows.append({"attribute": attribute,
+                     "classifier test accuracy": "" if accuracy is None else f"{accuracy:.3f}",
+                     "score, class-0 anchor": "" if not anchors else f"{anchors['score_alpha_0']:.3f}",
+                     "score, class-1 anchor": "" if not anchors else f"{anchors['score_alpha_1']:.3f}",
+                     "rise": "" if rise is None else f"{rise:+.3f}",
+                     "verdict": "does not hold" if short else "holds", "short of": "; ".join(short)})
+    return pd.DataFrame(rows)
+
+
 def claims_frame(claims: pd.DataFrame, reported: dict) -> pd.DataFrame:
     paper = {int(k): v for k, v in (reported.get("claims") or {}).items()}
     df = claims.copy()
@@ -209,6 +235,19 @@ def render(*, items: Sequence[Item], claims: pd.DataFrame, table1: pd.DataFrame 
             "(config <code>claims</code>) and intervals: <code>results/claims.csv</code>; a claim is "
             "inconclusive when its interval straddles the threshold.</p>",
             frame_html(claims_frame(claims, reported), cell_class="verdict", table_id="claims-table")]
+    if extras and "sanity" in extras:
+        frame = sanity_frame(extras["sanity"])
+        failing = frame.loc[frame["verdict"] != "holds", "attribute"].tolist()
+        out += ["<h2 id=\"sanity\">The judges and the anchors</h2>",
+                f"<p>Each attribute's classifier (score = P(class 1)) on its held-out test texts, and the mean score "
+                f"of the texts its two anchors write (alpha = 0 and 1). The figures mean something for an attribute "
+                f"whose classifier is right on at least {MIN_ACCURACY:.0%} of them and whose class-1 anchor scores "
+                f"at least {MIN_RISE} above its class-0 anchor. "
+                + _e("All attributes meet both." if not failing else
+                     f"Short of it: {', '.join(failing)}. Read the figures and claims of "
+                     f"{'this attribute' if len(failing) == 1 else 'these attributes'} with that in mind "
+                     "(paper/METHODS.md, on the world's sizes and data, says why).") + "</p>",
+                frame_html(frame, cell_class="verdict", table_id="sanity-table")]
     if table1 is not None:
         out += ["<h2 id=\"table1-reported\">Table 1, reported and measured</h2>",
                 "<p>" + _e(reported.get("table1", {}).get("where", "Table 1")) + " of the paper beside "

@@ -64,6 +64,28 @@ def build_classifier(arch: dict, tokenizer, max_length: int = 128, num_labels: i
     return RobertaForSequenceClassification(config)
 
 
+def base_embeddings(base: str | os.PathLike | None) -> torch.Tensor | None:
+    """The input embedding table (vocabulary x width, float32) of the causal LM at `base` (None: None)."""
+    if base is None:
+        return None
+    from transformers import AutoModelForCausalLM
+
+    model = AutoModelForCausalLM.from_pretrained(str(base), dtype=torch.float32)
+    return model.get_input_embeddings().weight.detach().clone()
+
+
+def start_embeddings(model, table: torch.Tensor) -> None:
+    """Copy `table` into the classifier's token embeddings (its first rows; the widths must agree)."""
+    weight = model.get_input_embeddings().weight
+    if table.shape[1] != weight.shape[1]:
+        raise ValueError(f"the base model's embeddings are {table.shape[1]} wide but the classifier's are "
+                         f"{weight.shape[1]}: set classifier.architecture.hidden_size to {table.shape[1]} (with "
+                         "num_attention_heads dividing it), or leave out sources.classifier_encoder.embeddings")
+    rows = min(table.shape[0], weight.shape[0])
+    with torch.no_grad():
+        weight[:rows] = table[:rows].to(weight.dtype)
+
+
 def _max_length_for(model, requested: int | None) -> int:
     limit = model.config.max_position_embeddings - model.config.pad_token_id - 1
     if requested is None:
@@ -152,6 +174,7 @@ def train_classifier(
     device=None,
     progress: bool = True,
     return_model: bool = False,
+    init_embeddings: torch.Tensor | None = None,
 ) -> dict:
     """Train a binary classifier on records ``{"text", "label"}``; keep the best-validation epoch.
 
@@ -160,6 +183,9 @@ def train_classifier(
     for a pretrained id (its own tokenizer is loaded). After every epoch the validation accuracy is
     measured; the weights of the epoch with the lowest validation log-loss are restored at the end, scored
     on `test_records`, and saved (model + tokenizer + metrics.json) into `out_dir` atomically.
+
+    `init_embeddings` (a scratch classifier only): a (vocabulary, hidden_size) table its token embeddings start from,
+    e.g. the base model's (`base_embeddings`); rows beyond it (tokens added to the tokenizer) keep their random start.
 
     Metrics: ``val_accuracy`` (best), ``best_epoch``, ``test_accuracy``, ``history`` (per epoch
     train loss / val accuracy), ``seconds``, ``seconds_per_epoch``, ``n_params``, ...
@@ -179,6 +205,9 @@ def train_classifier(
             raise ValueError("a tokenizer is required with an arch dict")
         model = build_classifier(arch_or_pretrained_id, tokenizer, max_length=max_length)
         source = "config"
+        if init_embeddings is not None:
+            start_embeddings(model, init_embeddings)
+            source = "config, token embeddings of the base model"
     else:
         name = str(arch_or_pretrained_id)
         with hf_progress(progress):
@@ -186,6 +215,9 @@ def train_classifier(
                 tokenizer = AutoTokenizer.from_pretrained(name)
             model = AutoModelForSequenceClassification.from_pretrained(name, num_labels=2, dtype=torch.float32)
         source = name
+        if init_embeddings is not None:
+            raise ValueError("init_embeddings is for a classifier trained from scratch (sources.classifier_encoder: "
+                             "{scratch: true, embeddings: base}), not for a pretrained encoder")
     model.to(dev)
     max_length = _max_length_for(model, max_length)
 

@@ -16,7 +16,6 @@ what is already there; only jobs run now are counted. Not a test: timings on sha
 from __future__ import annotations
 
 import argparse
-import csv
 import shutil
 import subprocess
 import sys
@@ -26,6 +25,8 @@ from collections import defaultdict
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+from lminterp.workflow import timing  # noqa: E402
 FIG8 = ("figures/fig8.pdf",)
 SINGLE_ATTRIBUTE = ("tables/table1.csv", "figures/fig2.pdf", "figures/fig3.pdf", "figures/fig4.pdf",
                     "figures/fig10.pdf", "figures/fig11.pdf", "{results}/single_attribute_checks.json",
@@ -77,15 +78,9 @@ def run(work: Path, targets, cores: int, configfile: str | None, extra=()) -> tu
         print(proc.stdout[-3000:], proc.stderr[-3000:], sep="\n")
         raise SystemExit(proc.returncode)
     per_rule: dict[str, list[float]] = defaultdict(list)
-    for tsv in sorted((work / "benchmarks").rglob("*.tsv")):
-        if tsv.stat().st_mtime < started:  # a job of an earlier run in a kept directory
-            continue
-        with open(tsv) as f:
-            row = next(csv.DictReader(f, delimiter="\t"))
-        rule = tsv.relative_to(work / "benchmarks").with_suffix("").as_posix()
-        stage, name = rule.split("/", 1)
-        key = f"{stage}/{name.split('_')[0] if stage == 'train' else name}"
-        per_rule[key].append(float(row["s"]))
+    for stage, job, seconds in timing.job_times(work / "benchmarks", started):   # this run's jobs only
+        name = job.split("/", 1)[-1]
+        per_rule[f"{stage}/{name.split('_')[0] if stage == 'train' else name}"].append(seconds)
     return wall, per_rule
 
 
@@ -181,22 +176,14 @@ def main() -> int:
         for _, r in d.iterrows():
             print(f"  {r['request']:<24} {r['attribute']:<11} target {r['target']:.2f}  predicted {r['predicted']:.2f}"
                   f"  achieved {r['achieved']:.2f} [{r['achieved_lo']:.2f}, {r['achieved_hi']:.2f}]")
-    cost = work / results / "inference_cost.json"
-    if cost.exists():   # table4's throughput, measured by its job: weight interpolation vs DExperts
-        import json
+    table4 = work / "tables" / "table4.csv"
+    if table4.exists():   # table4's throughput ratios and their goals, as its job computed them
+        import pandas as pd
 
-        speed = {(r["method"], r["n_attributes"]): r["tokens_per_s"] for r in json.loads(cost.read_text())["models"]}
-        for n in sorted({k[1] for k in speed}):
-            ratio = speed[("interp", n)] / speed[("dexperts", n)]
-            goal = 0.8 * (2 * n + 1)
-            print(f"tokens/s weight interpolation / DExperts, N = {n}: {ratio:.2f} (goal >= 0.8 x (2N + 1) = "
-                  f"{goal:.1f}: ratio {ratio / goal:.2f})")
-            if ("merged", n) in speed:   # the limit: the same model merged into the weights, one plain forward
-                ratio = speed[("interp", n)] / speed[("merged", n)]
-                print(f"tokens/s weight interpolation / the same model merged, N = {n}: {ratio:.2f} (goal >= 0.8: "
-                      f"ratio {ratio / 0.8:.2f})")
+        for method, r in pd.read_csv(table4, index_col=0).dropna(subset=["Goal"]).iterrows():
+            print(f"tokens/s weight interpolation / {method}: {r['Interpolation speed-up']:.2f} (goal >= "
+                  f"{r['Goal']:g}: ratio {r['Interpolation speed-up'] / r['Goal']:.2f})")
     if not args.configfile and (ROOT / "paper" / "reference").is_dir():   # the default world: reproduced?
-        sys.path.insert(0, str(ROOT))
         from lminterp.report import verify as V
 
         counts = V.summary(V.compare(work, ROOT / "paper" / "reference"))
